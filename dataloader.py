@@ -1,0 +1,257 @@
+"""MNIST from its IDX files to batches: read, validate, download, split, preprocess, iterate.
+
+Data flow: IDX bytes (raw or .gz) -> validated uint8 arrays (parsed once per process) -> `Dataset`
+(a split: train = first 55,000 training rows, val = last 5,000, test = the 10,000 t10k rows) ->
+`Dataloader` (one permutation per epoch, batches gathered with one vectorized take).
+
+The images stay uint8 in memory; a batch is cast to float only when it is drawn. The course's
+preprocessing is x = pixels / 255 - mean(pixels / 255) of that same image.
+"""
+import functools
+import gzip
+import hashlib
+import os
+import struct
+import tempfile
+import urllib.request
+import zlib
+
+import numpy as np
+
+SPLIT_FILES = {'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
+               'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')}
+MD5 = {'train-images-idx3-ubyte.gz': 'f68b3c2dcbeaaa9fbdd348bbdeb94873',
+       'train-labels-idx1-ubyte.gz': 'd53e105ee54ea40749a09fcbcd1e9432',
+       't10k-images-idx3-ubyte.gz': '9fb629c4189551a2d022fa330f9573f3',
+       't10k-labels-idx1-ubyte.gz': 'ec29112dd5afa0611ce80d1b7f02629c'}
+MIRRORS = ('https://ossci-datasets.s3.amazonaws.com/mnist/',
+           'https://storage.googleapis.com/cvdf-datasets/mnist/')
+NUM_TRAIN = 55000          # the rest of the training file is the validation split
+IMAGE_SHAPE = (28, 28)
+IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049   # 0x0803: uint8, 3 dims; 0x0801: uint8, 1 dim
+
+
+class DataFormatError(ValueError):
+    """A data file is not the IDX file it should be; the message names the file."""
+
+
+# ---------------------------------------------------------------- reading IDX files
+
+def _file_bytes(path):
+    """The file's content, gunzipped when the name ends in .gz."""
+    with open(path, 'rb') as f:
+        raw = f.read()
+    if not path.endswith('.gz'):
+        return raw
+    if raw[:2] != b'\x1f\x8b':
+        found = 'an empty file' if not raw else f'bytes {raw[:16]!r}'
+        raise DataFormatError(f"{path}: expected a gzip file (starting with 1f 8b), found {found}; "
+                              "a failed download often saves an HTML page under the data file's name")
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as err:
+        raise DataFormatError(f'{path}: corrupt or truncated gzip stream ({err})') from None
+
+
+def parse_idx(content, magic, name):
+    """uint8 array from the bytes of an IDX file, after checking header and payload length.
+
+    magic: 2051 for images (N, rows, cols), 2049 for labels (N,). name: the file, for messages.
+    """
+    if not content:
+        raise DataFormatError(f'{name}: the file is empty, expected an IDX header')
+    if len(content) < 4:
+        raise DataFormatError(f'{name}: truncated header, {len(content)} bytes, expected at least 4')
+    found_magic, = struct.unpack('>i', content[:4])
+    if found_magic != magic:
+        raise DataFormatError(f'{name}: wrong magic number {found_magic}, expected {magic} '
+                              f'({"images" if magic == IMAGE_MAGIC else "labels"}, uint8)')
+    ndim = magic & 0xFF
+    header = 4 + 4 * ndim
+    if len(content) < header:
+        raise DataFormatError(f'{name}: truncated header, {len(content)} bytes, '
+                              f'expected {header} for {ndim} dimensions')
+    dims = struct.unpack(f'>{ndim}I', content[4:header])
+    expected = int(np.prod(dims, dtype=np.int64))
+    found = len(content) - header
+    if found != expected:
+        kind = 'truncated' if found < expected else 'over-long'
+        raise DataFormatError(f'{name}: {kind} payload, the header {dims} promises {expected} bytes, '
+                              f'found {found}')
+    return np.frombuffer(content, np.uint8, offset=header).reshape(dims)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_idx_cached(path, magic, mtime_ns, size):
+    return parse_idx(_file_bytes(path), magic, path)
+
+
+def read_idx(path, magic):
+    """Parse one IDX file (raw or .gz); parsed once per process unless the file changes."""
+    stat = os.stat(path)
+    return _read_idx_cached(os.path.abspath(path), magic, stat.st_mtime_ns, stat.st_size)
+
+
+def find_file(data_root, stem):
+    """Path of `stem` in data_root in either naming style, raw or .gz; None when absent.
+
+    Both `train-images-idx3-ubyte` and `train-images.idx3-ubyte` are accepted.
+    """
+    dotted = stem[::-1].replace('-', '.', 1)[::-1]
+    for name in (stem, stem + '.gz', dotted, dotted + '.gz'):
+        path = os.path.join(data_root, name)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+@functools.lru_cache(maxsize=4)
+def _load_split_cached(image_path, label_path, keys):
+    images = read_idx(image_path, IMAGE_MAGIC)
+    labels = read_idx(label_path, LABEL_MAGIC)
+    if images.shape[1:] != IMAGE_SHAPE:
+        raise DataFormatError(f'{image_path}: images are {images.shape[1]}x{images.shape[2]}, '
+                              f'expected {IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]}')
+    if len(images) != len(labels):
+        raise DataFormatError(f'{image_path} holds {len(images)} images but {label_path} holds '
+                              f'{len(labels)} labels; expected the same count')
+    images = images.reshape(len(images), -1)
+    images.flags.writeable = False
+    return images, labels
+
+
+def load_split(data_root, split, download_missing=True):
+    """(images (N, 784) uint8, labels (N,) uint8) of the 'train' or 't10k' files in data_root."""
+    stems = SPLIT_FILES[split]
+    paths = [find_file(data_root, stem) for stem in stems]
+    if None in paths:
+        if not download_missing:
+            raise FileNotFoundError(_missing_message(data_root, stems))
+        download(data_root, [s for s, p in zip(stems, paths) if p is None])
+        paths = [find_file(data_root, stem) for stem in stems]
+    keys = tuple((os.stat(p).st_mtime_ns, os.stat(p).st_size) for p in paths)
+    return _load_split_cached(os.path.abspath(paths[0]), os.path.abspath(paths[1]), keys)
+
+
+# ---------------------------------------------------------------- download
+
+def _missing_message(data_root, stems):
+    names = ', '.join(s + '.gz' for s in stems)
+    return (f'MNIST files missing in {os.path.abspath(data_root)!r}: {names}. Put the official files '
+            f'there (raw or .gz; a fresh clone ships them in data/), or point data_root at them.')
+
+
+def _fetch(url, dest_dir, name, urlopen, timeout):
+    """Download url into dest_dir/name via a temporary file; verify MD5; rename into place."""
+    fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=f'.{name}.', suffix='.part')
+    try:
+        digest = hashlib.md5()
+        with os.fdopen(fd, 'wb') as out, urlopen(url, timeout=timeout) as response:
+            while chunk := response.read(1 << 16):
+                digest.update(chunk)
+                out.write(chunk)
+        if name in MD5 and digest.hexdigest() != MD5[name]:
+            raise ValueError(f'MD5 {digest.hexdigest()}, expected {MD5[name]}')
+        os.replace(tmp, os.path.join(dest_dir, name))
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def download(data_root, stems, mirrors=MIRRORS, urlopen=urllib.request.urlopen, timeout=10):
+    """Fetch `<stem>.gz` for each stem into data_root, trying the mirrors in order.
+
+    A mirror that fails (no network, HTTP error, checksum mismatch) hands over to the next one;
+    nothing partial is ever left under the real name. Raises FileNotFoundError when all fail.
+    """
+    os.makedirs(data_root, exist_ok=True)
+    for stem in stems:
+        name = stem + '.gz'
+        failures = []
+        for mirror in mirrors:
+            try:
+                _fetch(mirror + name, data_root, name, urlopen, timeout)
+                break
+            except (OSError, ValueError) as err:   # URLError and socket errors are OSErrors
+                failures.append(f'{mirror + name}: {err}')
+        else:
+            raise FileNotFoundError(_missing_message(data_root, stems) + ' Download failed: '
+                                    + '; '.join(failures))
+
+
+# ---------------------------------------------------------------- Dataset and Dataloader
+
+class Dataset:
+    """One split of MNIST (or any dataset in its IDX format and shape).
+
+    mode: 'train' (first 55,000 training rows), 'val' (last 5,000) or 'test' (10,000 t10k rows).
+    `images` (N, 784) uint8 and `labels` (N,) int64 hold the raw data; `ds[i]` gives the
+    preprocessed (image (784,) float32, label) pair, `ds.batch(indices)` a whole batch.
+    """
+
+    def __init__(self, data_root, mode='train', num_classes=10, download_missing=True):
+        if mode not in ('train', 'val', 'test'):
+            raise ValueError(f"Dataset mode {mode!r}: expected 'train', 'val' or 'test'")
+        images, labels = load_split(data_root, 'test' if mode == 'test' else 'train', download_missing)
+        rows = {'train': slice(0, NUM_TRAIN), 'val': slice(NUM_TRAIN, None), 'test': slice(None)}[mode]
+        self.mode, self.num_classes = mode, num_classes
+        self.images, self.labels = images[rows], labels[rows].astype(np.int64)
+        if len(self.images) == 0:
+            raise DataFormatError(f'{data_root}: the {mode!r} split is empty')
+        if self.labels.max() >= num_classes:
+            bad = int(self.labels.max())
+            raise DataFormatError(f'{data_root}: label {bad} in the {mode!r} split is outside '
+                                  f'0..{num_classes - 1} (num_classes={num_classes})')
+        # mean(pixels / 255) per image, subtracted in every batch (the course's preprocessing)
+        self.image_means = self.images.sum(axis=1, dtype=np.int64) / (255.0 * self.images.shape[1])
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, index):
+        images, labels = self.batch(np.array([index]))
+        return images[0], int(labels[0])
+
+    def batch(self, indices, dtype=np.float32, out=None):
+        """(images (B, 784) dtype, labels (B,)) for an index array, preprocessed, no Python loop.
+
+        x = pixels / 255 - mean(pixels / 255); `out` (B, 784) is filled when given.
+        """
+        raw = self.images[indices]
+        if out is None:
+            out = np.empty(raw.shape, dtype)
+        np.multiply(raw, out.dtype.type(1 / 255), out=out)
+        out -= self.image_means[indices, None].astype(out.dtype)
+        return out, self.labels[indices]
+
+
+class Dataloader:
+    """Iterating gives one epoch of (images (B, 784), labels (B,)) batches.
+
+    Every sample appears exactly once per epoch; the last batch is smaller when batch_size
+    does not divide N. With shuffle, each epoch draws a new permutation from `rng`.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, max_epoch=1, rng=None, dtype=np.float32):
+        if not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= len(dataset):
+            raise ValueError(f'batch_size {batch_size!r}: expected an integer from 1 to '
+                             f'{len(dataset)} (the size of the {dataset.mode!r} split)')
+        self.dataset, self.batch_size, self.shuffle = dataset, int(batch_size), shuffle
+        self.max_epoch, self.dtype = max_epoch, np.dtype(dtype)
+        self.rng = np.random.default_rng(rng)
+
+    def __len__(self):
+        return -(-len(self.dataset) // self.batch_size)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = self.rng.permutation(n) if self.shuffle else np.arange(n)
+        for start in range(0, n, self.batch_size):
+            yield self.dataset.batch(order[start:start + self.batch_size], self.dtype)
+
+
+def build_dataloader(data_root, max_epoch, batch_size, shuffle=False, mode='train',
+                     num_classes=10, seed=None, dtype=np.float32):
+    """The course's entry point: a `Dataloader` over `Dataset(data_root, mode)`."""
+    dataset = Dataset(data_root, mode, num_classes)
+    return Dataloader(dataset, batch_size, shuffle, max_epoch, seed, dtype)

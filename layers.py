@@ -1,0 +1,116 @@
+"""The lecture's layers, each a forward/backward pair that keeps what backward needs.
+
+Contract of every layer:
+    forward(Input (N, d_in)) -> output (N, d_out); remembers what backward needs.
+    backward(delta (N, d_out)) -> delta for the layer below (N, d_in), where delta = dE/d(output)
+        and E is already the batch mean (the loss layer divides by N once).
+A layer with `trainable = True` also holds W, b, grad_W, grad_b: plain arrays that a user may read
+and assign; whatever is assigned is what the next forward, backward and optimizer step use.
+The dtype of the computation is numpy's promotion of the input's and the parameters' dtypes:
+float64 parameters and inputs give float64 throughout, as gradient checks need.
+"""
+import numpy as np
+
+INIT_SCHEMES = ('gaussian', 'xavier', 'msra')
+
+
+def init_std(scheme, num_input, std=None):
+    """Standard deviation of the lecture's initializations for a layer with num_input inputs.
+
+    'gaussian': 0.01 (or `std`); 'xavier': 1/sqrt(n_in); 'msra' (He): sqrt(2/n_in), which keeps
+    the variance of ReLU activations constant from layer to layer.
+    """
+    if scheme == 'gaussian':
+        return 0.01 if std is None else float(std)
+    if scheme == 'xavier':
+        return 1.0 / np.sqrt(num_input)
+    if scheme == 'msra':
+        return np.sqrt(2.0 / num_input)
+    raise ValueError(f'init {scheme!r}: expected one of {INIT_SCHEMES}')
+
+
+class FCLayer:
+    """Fully connected layer u = x W + b, with W (num_input, num_output) and b (1, num_output).
+
+    init: 'gaussian' | 'xavier' | 'msra'; the course's `actFunction='relu'|'sigmoid'` keyword
+    picks 'msra' or 'xavier' instead. rng: a seed or np.random.Generator for W; b starts at zero.
+    """
+
+    def __init__(self, num_input, num_output, init='msra', trainable=True, actFunction=None,
+                 std=None, rng=None, dtype=np.float32):
+        if actFunction is not None:
+            schemes = {'relu': 'msra', 'sigmoid': 'xavier', 'tanh': 'xavier'}
+            if actFunction not in schemes:
+                raise ValueError(f"actFunction {actFunction!r}: expected 'relu' or 'sigmoid'")
+            init = schemes[actFunction]
+        scale = init_std(init, num_input, std)
+        rng = np.random.default_rng(rng)
+        self.num_input, self.num_output, self.init = num_input, num_output, init
+        self.trainable = trainable
+        self.W = (rng.standard_normal((num_input, num_output)) * scale).astype(dtype)
+        self.b = np.zeros((1, num_output), dtype)
+        self.grad_W = np.zeros_like(self.W)
+        self.grad_b = np.zeros_like(self.b)
+        self.Input = None
+
+    def forward(self, Input):
+        """u = Input W + b: (N, num_input) -> (N, num_output)."""
+        self.Input = Input
+        return Input @ self.W + self.b
+
+    def backward(self, delta):
+        """From δ = dE/du (N, num_output): grad_W = xᵀδ, grad_b = Σ_n δ_n; returns δ Wᵀ."""
+        self.grad_W = self.Input.T @ delta
+        self.grad_b = delta.sum(axis=0, keepdims=True)
+        return delta @ self.W.T
+
+    def __repr__(self):
+        return f'FCLayer({self.num_input}, {self.num_output}, init={self.init!r})'
+
+
+class ReLULayer:
+    """f(u) = max(0, u); f'(u) = 1 where u > 0, else 0 (the step)."""
+    trainable = False
+
+    def forward(self, Input):
+        self.active = Input > 0
+        return np.where(self.active, Input, 0).astype(Input.dtype, copy=False)
+
+    def backward(self, delta):
+        return delta * self.active
+
+    def __repr__(self):
+        return 'ReLULayer()'
+
+
+class SigmoidLayer:
+    """f(u) = 1 / (1 + e^{-u}); f'(u) = f(1 - f).
+
+    Computed as (1 + tanh(u/2)) / 2, the same function, which never overflows or warns for large |u|.
+    """
+    trainable = False
+
+    def forward(self, Input):
+        self.output = 0.5 + 0.5 * np.tanh(0.5 * Input)
+        return self.output
+
+    def backward(self, delta):
+        return delta * self.output * (1 - self.output)
+
+    def __repr__(self):
+        return 'SigmoidLayer()'
+
+
+class TanhLayer:
+    """f(u) = tanh(u); f'(u) = 1 - f²."""
+    trainable = False
+
+    def forward(self, Input):
+        self.output = np.tanh(Input)
+        return self.output
+
+    def backward(self, delta):
+        return delta * (1 - self.output ** 2)
+
+    def __repr__(self):
+        return 'TanhLayer()'

@@ -1,0 +1,125 @@
+"""Loss layers, and case 1's model: softmax regression = a linear layer + softmax + cross-entropy.
+
+Contract of a loss layer:
+    forward(logit (N, K), gt) -> E, the loss averaged over the batch; also sets `.loss` and `.acc`
+        (plain floats). gt holds integer labels (N,) or one-hot / soft targets t (N, K).
+    backward() -> dE/dlogit (N, K), already divided by N, so layers below never average again.
+"""
+import numpy as np
+
+from layers import FCLayer
+from network import load_layers, save_layers
+
+
+def log_softmax(logit):
+    """log y_k = u_k - log Σ_j e^{u_j}, computed after subtracting max_j u_j so e^{...} ≤ 1."""
+    shifted = logit - logit.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def check_targets(logit, gt):
+    """gt as an array: integer labels (N,) in [0, K) or targets (N, K); clear error otherwise."""
+    gt = np.asarray(gt)
+    n, k = logit.shape
+    if gt.shape == (n,) and np.issubdtype(gt.dtype, np.integer):
+        if n and (gt.min() < 0 or gt.max() >= k):
+            raise ValueError(f'labels must lie in 0..{k - 1}, found {gt.min()}..{gt.max()}')
+        return gt
+    if gt.shape == (n, k):
+        return gt.astype(logit.dtype, copy=False)
+    raise ValueError(f'gt of shape {gt.shape} and dtype {gt.dtype}: expected integer labels ({n},) '
+                     f'or targets ({n}, {k}) for logits of shape {logit.shape}')
+
+
+def accuracy(logit, gt):
+    """Fraction of rows whose largest logit is the true class."""
+    truth = gt if gt.ndim == 1 else gt.argmax(axis=1)
+    return float(np.mean(logit.argmax(axis=1) == truth))
+
+
+def subtract_targets(y, gt):
+    """y - t without building a one-hot matrix when gt holds labels. y is modified in place."""
+    if gt.ndim == 1:
+        y[np.arange(len(gt)), gt] -= 1
+    else:
+        y -= gt
+    return y
+
+
+class SoftmaxCrossEntropyLossLayer:
+    """E = -(1/N) Σ_n Σ_k t_nk log y_nk with y = softmax(u); dE/du = (y - t) / N."""
+    trainable = False
+
+    def forward(self, logit, gt):
+        gt = check_targets(logit, gt)
+        log_y = log_softmax(logit)
+        if gt.ndim == 1:
+            picked = log_y[np.arange(len(gt)), gt]
+        else:
+            picked = (gt * log_y).sum(axis=1)
+        self.y, self.gt = np.exp(log_y), gt
+        self.loss = float(-picked.mean())
+        self.acc = accuracy(logit, gt)
+        return self.loss
+
+    def backward(self):
+        return subtract_targets(self.y.copy(), self.gt) / len(self.gt)
+
+
+class EuclideanLossLayer:
+    """E = (1/N) Σ_n ½ Σ_k (t_nk - y_nk)², with y the network's output; dE/dy = (y - t) / N."""
+    trainable = False
+
+    def forward(self, logit, gt):
+        gt = check_targets(logit, gt)
+        self.diff = subtract_targets(logit.copy(), gt)
+        self.loss = float(0.5 * np.sum(self.diff ** 2) / len(logit))
+        self.acc = accuracy(logit, gt)
+        return self.loss
+
+    def backward(self):
+        return self.diff / len(self.diff)
+
+
+class SoftmaxCrossEntropyLoss:
+    """Case 1's model: u = x W + b, y = softmax(u), E = cross-entropy, averaged over the batch.
+
+    W (num_input, num_output) starts as N(0, 0.01²) draws from `rng` (a seed or Generator), b at
+    zero. W, b, grad_W, grad_b are the linear layer's arrays, readable and assignable here.
+    """
+
+    def __init__(self, num_input, num_output, trainable=True, rng=None, dtype=np.float32):
+        self.linear = FCLayer(num_input, num_output, init='gaussian', rng=rng, dtype=dtype)
+        self.criterion = SoftmaxCrossEntropyLossLayer()
+        self.trainable = trainable
+
+    W = property(lambda self: self.linear.W, lambda self, value: setattr(self.linear, 'W', value))
+    b = property(lambda self: self.linear.b, lambda self, value: setattr(self.linear, 'b', value))
+    grad_W = property(lambda self: self.linear.grad_W,
+                      lambda self, value: setattr(self.linear, 'grad_W', value))
+    grad_b = property(lambda self: self.linear.grad_b,
+                      lambda self, value: setattr(self.linear, 'grad_b', value))
+
+    def forward(self, Input, labels):
+        """(loss, acc) of a batch: Input (N, num_input), labels (N,) integers or (N, K) targets."""
+        self.criterion.forward(self.linear.forward(Input), labels)
+        return self.criterion.loss, self.criterion.acc
+
+    def gradient_computing(self):
+        """grad_W = xᵀ(y - t)/N and grad_b = Σ_n (y_n - t_n)/N for the last forward batch."""
+        self.linear.backward(self.criterion.backward())
+
+    def predict(self, Input):
+        """Class scores u = x W + b (N, num_output); argmax gives the predicted digit."""
+        return Input @ self.W + self.b
+
+    def trainable_layers(self):
+        return [self.linear] if self.trainable else []
+
+    def save(self, path):
+        """Write W and b to an .npz file, atomically."""
+        save_layers(path, [self.linear], {'model': 'SoftmaxCrossEntropyLoss'})
+
+    def load(self, path):
+        """Read W and b saved by `save`; shapes must match this model's."""
+        load_layers(path, [self.linear])

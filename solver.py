@@ -1,0 +1,313 @@
+"""`Solver(cfg)`: checks the settings, builds data, model and optimizer, trains, validates, tests.
+
+One loop serves both cases of the course:
+    case 1 (no 'model' in cfg): loss, acc = model.forward(x, y); model.gradient_computing()
+    case 2 (cfg['model'] a Network, cfg['criterion'] a loss layer):
+            loss = criterion.forward(net.forward(x), y); net.backward(criterion.backward())
+then optimizer.step(). History is kept in plain lists in `solver.history`.
+Run `python solver.py --help` for the command line.
+"""
+import argparse
+import signal
+import threading
+import time
+
+import numpy as np
+
+from dataloader import Dataloader, Dataset
+from loss import SoftmaxCrossEntropyLoss, SoftmaxCrossEntropyLossLayer
+from optimizer import SGD, InverseTimeDecay, MomentumRamp, ReduceOnPlateau
+
+EVAL_BATCH = 2000   # evaluation runs in large chunks: fewer Python round trips, same result
+
+
+def _number(low, high=None, integer=False, low_open=False, high_open=True):
+    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, kinds):
+            return False
+        return (v > low if low_open else v >= low) and (high is None or (v < high if high_open else v <= high))
+    left, right = '(' if low_open else '[', ')' if high_open or high is None else ']'
+    return check, f"{'an integer' if integer else 'a number'} in {left}{low}, {'∞' if high is None else high}{right}"
+
+
+def _choice(*options):
+    return (lambda v: v in options), f'one of {options}'
+
+
+# key: (default, (check, what is allowed))
+CFG_KEYS = {
+    'data_root': ('data', ((lambda v: isinstance(v, str) and v != ''), 'a folder path (str)')),
+    'max_epoch': (10, _number(1, integer=True)),
+    'batch_size': (100, _number(1, integer=True)),
+    'learning_rate': (0.01, _number(0, low_open=True)),
+    'momentum': (0.0, _number(0, 1)),
+    'weight_decay': (0.0, _number(0)),
+    'display_freq': (50, _number(1, integer=True)),
+    'seed': (0, _number(0, integer=True)),
+    'dtype': ('float32', _choice('float32', 'float64')),
+    'num_classes': (10, _number(2, integer=True)),
+    'model': (None, ((lambda v: v is None or hasattr(v, 'trainable_layers')), 'None or a Network')),
+    'criterion': (None, ((lambda v: v is None or hasattr(v, 'backward')), 'None or a loss layer')),
+    'lr_schedule': (None, _choice(None, 'plateau', 'inverse_time')),
+    'lr_factor': (0.5, _number(0, 1, low_open=True)),
+    'lr_threshold': (1e-3, _number(0)),
+    'lr_monitor': ('val_loss', _choice('val_loss', 'train_loss')),
+    'lr_decay_b': (10.0, _number(0, low_open=True)),
+    'momentum_ramp_epochs': (0, _number(0, integer=True)),
+    'keep_best': (False, _choice(False, True)),
+    'verbose': (True, _choice(False, True)),
+}
+
+
+def check_cfg(cfg):
+    """cfg completed with defaults; ValueError naming the key, value and what is allowed."""
+    if not isinstance(cfg, dict):
+        raise ValueError(f'cfg must be a dict, got {type(cfg).__name__}')
+    unknown = sorted(set(cfg) - set(CFG_KEYS))
+    if unknown:
+        raise ValueError(f'unknown cfg key(s) {unknown}; valid keys: {sorted(CFG_KEYS)}')
+    full = {key: cfg.get(key, default) for key, (default, _) in CFG_KEYS.items()}
+    for key, (_, (check, allowed)) in CFG_KEYS.items():
+        if not check(full[key]):
+            raise ValueError(f'cfg[{key!r}] = {full[key]!r}: expected {allowed}')
+    if full['criterion'] is not None and full['model'] is None:
+        raise ValueError("cfg['criterion'] is set but cfg['model'] is not: a loss layer needs a Network")
+    return full
+
+
+class _DeferInterrupt:
+    """Within `with`, the first Ctrl-C only sets `.requested`; training stops after the batch."""
+
+    def __enter__(self):
+        self.requested, self.previous = False, None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt   # a second Ctrl-C stops at once
+        self.requested = True
+        print('Interrupted: stopping after the current batch (press again to stop at once).')
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+class Solver:
+    """Trains case 1's softmax regression, or cfg['model'] with cfg['criterion'], with SGD."""
+
+    def __init__(self, cfg):
+        self.cfg = check_cfg(cfg)
+        init_seed, shuffle_seed = np.random.SeedSequence(self.cfg['seed']).spawn(2)
+        self.train_loader, self.val_loader, self.test_loader = self.build_loader(shuffle_seed)
+        self.model, self.criterion = self.build_model(init_seed)
+        self.optimizer = self.build_optimizer()
+        self.history = {key: [] for key in ('train_loss', 'train_acc', 'val_loss', 'val_acc',
+                                            'learning_rate', 'momentum', 'epoch_time',
+                                            'iteration_loss', 'grad_norms')}
+        self.stop_reason = None
+        self.best = None   # (val_acc, [(W, b), ...]) when cfg['keep_best']
+
+    def build_loader(self, shuffle_seed):
+        cfg, dtype = self.cfg, np.dtype(self.cfg['dtype'])
+        datasets = [Dataset(cfg['data_root'], mode, cfg['num_classes']) for mode in ('train', 'val', 'test')]
+        if cfg['batch_size'] > len(datasets[0]):
+            raise ValueError(f"cfg['batch_size'] = {cfg['batch_size']}: expected at most "
+                             f'{len(datasets[0])}, the size of the training split')
+        train = Dataloader(datasets[0], cfg['batch_size'], True, cfg['max_epoch'], shuffle_seed, dtype)
+        evals = [Dataloader(d, min(EVAL_BATCH, len(d)), dtype=dtype) for d in datasets[1:]]
+        return (train, *evals)
+
+    def build_model(self, init_seed):
+        cfg = self.cfg
+        if cfg['model'] is None:
+            dim = self.train_loader.dataset.images.shape[1]
+            return SoftmaxCrossEntropyLoss(dim, cfg['num_classes'], rng=init_seed, dtype=cfg['dtype']), None
+        return cfg['model'], cfg['criterion'] or SoftmaxCrossEntropyLossLayer()
+
+    def build_optimizer(self):
+        cfg = self.cfg
+        self.schedules = []
+        if cfg['lr_schedule'] == 'plateau':
+            self.schedules.append(ReduceOnPlateau(cfg['lr_factor'], cfg['lr_threshold'], cfg['lr_monitor']))
+        elif cfg['lr_schedule'] == 'inverse_time':
+            b = cfg['lr_decay_b']
+            self.schedules.append(InverseTimeDecay(cfg['learning_rate'] * b, b))
+        momentum = cfg['momentum']
+        if cfg['momentum_ramp_epochs']:
+            ramp = MomentumRamp(0.5, cfg['momentum'], cfg['momentum_ramp_epochs'])
+            self.schedules.append(ramp)
+            momentum = ramp.value(0)
+        return SGD(self.model, cfg['learning_rate'], momentum, cfg['weight_decay'])
+
+    # ------------------------------------------------------------ one batch
+
+    def forward(self, images, labels):
+        """(loss, acc) of a batch, leaving in the model what the backward pass needs."""
+        if self.criterion is None:
+            return self.model.forward(images, labels)
+        self.criterion.forward(self.model.forward(images), labels)
+        return self.criterion.loss, self.criterion.acc
+
+    def backward(self):
+        if self.criterion is None:
+            self.model.gradient_computing()
+        else:
+            self.model.backward(self.criterion.backward())
+
+    # ------------------------------------------------------------ loops
+
+    def train(self):
+        """Train cfg['max_epoch'] epochs; returns (epoch_train_loss, epoch_train_acc) lists.
+
+        Stops early, keeping the history so far, on a non-finite loss or a Ctrl-C.
+        """
+        h, cfg = self.history, self.cfg
+        with _DeferInterrupt() as interrupt:
+            for epoch in range(cfg['max_epoch']):
+                if not self._train_epoch(epoch, interrupt):
+                    break
+                val_loss, val_acc = self.validate()
+                self._end_epoch(epoch, val_loss, val_acc)
+        if self.best is not None:
+            self._restore_best()
+        return h['train_loss'], h['train_acc']
+
+    def _train_epoch(self, epoch, interrupt):
+        """One pass over the training split; False when training must stop."""
+        cfg, h = self.cfg, self.history
+        start, total_loss, total_acc, seen = time.perf_counter(), 0.0, 0.0, 0
+        h['learning_rate'].append(self.optimizer.learning_rate)
+        h['momentum'].append(self.optimizer.momentum)
+        for iteration, (images, labels) in enumerate(self.train_loader):
+            loss, acc = self.forward(images, labels)
+            if not np.isfinite(loss):
+                return self._stop(f'loss became {loss} at epoch {epoch}, iteration {iteration}: '
+                                  f'training diverged; try a smaller learning rate '
+                                  f'(now {self.optimizer.learning_rate:g}).')
+            self.backward()
+            self.optimizer.step()
+            total_loss, total_acc, seen = total_loss + loss * len(labels), total_acc + acc * len(labels), seen + len(labels)
+            h['iteration_loss'].append(loss)
+            if iteration % cfg['display_freq'] == 0:
+                if hasattr(self.model, 'gradient_norms'):
+                    h['grad_norms'].append(self.model.gradient_norms())
+                self._print(f'Epoch [{epoch}][{cfg["max_epoch"]}]\t Batch [{iteration}][{len(self.train_loader)}]'
+                            f'\t Training Loss {loss:.4f}\t Accuracy {acc:.4f}')
+            if interrupt.requested:
+                return self._stop(f'interrupted at epoch {epoch}, iteration {iteration}; history kept.')
+        h['epoch_time'].append(time.perf_counter() - start)
+        h['train_loss'].append(total_loss / seen)
+        h['train_acc'].append(total_acc / seen)
+        self._print(f'\nEpoch [{epoch}]\t Average training loss {total_loss / seen:.4f}'
+                    f'\t Average training accuracy {total_acc / seen:.4f}\n')
+        return True
+
+    def _end_epoch(self, epoch, val_loss, val_acc):
+        h = self.history
+        h['val_loss'].append(val_loss)
+        h['val_acc'].append(val_acc)
+        self._print(f'Epoch [{epoch}]\t Average validation loss {val_loss:.4f}'
+                    f'\t Average validation accuracy {val_acc:.4f}\n')
+        metrics = {'train_loss': h['train_loss'][-1], 'val_loss': val_loss}
+        for schedule in self.schedules:
+            schedule.update(self.optimizer, epoch + 1, metrics)
+        if self.cfg['keep_best'] and (self.best is None or val_acc > self.best[0]):
+            self.best = (val_acc, [(l.W.copy(), l.b.copy()) for l in self.optimizer.layers()])
+
+    def _restore_best(self):
+        for layer, (W, b) in zip(self.optimizer.layers(), self.best[1]):
+            layer.W, layer.b = W.copy(), b.copy()
+
+    def _stop(self, reason):
+        self.stop_reason = reason
+        print('Training stopped: ' + reason)
+        return False
+
+    def _print(self, message):
+        if self.cfg['verbose']:
+            print(message)
+
+    def evaluate(self, loader):
+        """(loss, acc) over a whole split: the sample-weighted mean over its batches."""
+        total_loss = total_acc = 0.0
+        for images, labels in loader:
+            loss, acc = self.forward(images, labels)
+            total_loss, total_acc = total_loss + loss * len(labels), total_acc + acc * len(labels)
+        return total_loss / len(loader.dataset), total_acc / len(loader.dataset)
+
+    def validate(self):
+        return self.evaluate(self.val_loader)
+
+    def test(self):
+        return self.evaluate(self.test_loader)
+
+
+def build_mlp(hidden, activation, seed, dtype, num_input=784, num_classes=10):
+    """784-h1-...-10 Network with `activation` after every hidden layer."""
+    from layers import FCLayer, ReLULayer, SigmoidLayer, TanhLayer
+    from network import Network
+    act = {'relu': ReLULayer, 'sigmoid': SigmoidLayer, 'tanh': TanhLayer}[activation]
+    init = 'msra' if activation == 'relu' else 'xavier'
+    sizes, rngs = [num_input, *hidden, num_classes], np.random.SeedSequence(seed).spawn(len(hidden) + 1)
+    net = Network()
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        net.add(FCLayer(n_in, n_out, init=init, rng=rngs[i], dtype=dtype))
+        if i < len(hidden):
+            net.add(act())
+    return net
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description='Train softmax regression (case 1) or, with --hidden, '
+                                'a multi-layer perceptron (case 2) on MNIST; print the test accuracy.')
+    flag = {'--data-root': ('data_root', str, 'folder with the MNIST IDX files (default: data)'),
+            '--epochs': ('max_epoch', int, 'number of epochs (default: 10)'),
+            '--batch-size': ('batch_size', int, 'samples per SGD step (default: 100)'),
+            '--lr': ('learning_rate', float, 'learning rate α (default: 0.01)'),
+            '--momentum': ('momentum', float, 'momentum γ in [0, 1) (default: 0)'),
+            '--weight-decay': ('weight_decay', float, 'L2 weight decay λ (default: 0)'),
+            '--display-freq': ('display_freq', int, 'print every N iterations (default: 50)'),
+            '--seed': ('seed', int, 'seed of init and shuffling (default: 0)'),
+            '--dtype': ('dtype', str, 'float32 (default, fast) or float64'),
+            '--lr-schedule': ('lr_schedule', str, 'plateau or inverse_time (default: constant)'),
+            '--momentum-ramp-epochs': ('momentum_ramp_epochs', int, 'γ = 0.5 for N epochs, then --momentum')}
+    for name, (dest, kind, text) in flag.items():
+        p.add_argument(name, dest=dest, type=kind, default=argparse.SUPPRESS, help=text)
+    p.add_argument('--hidden', type=int, nargs='+', default=[], help='hidden layer sizes, e.g. 256 128')
+    p.add_argument('--activation', choices=('relu', 'sigmoid', 'tanh'), default='relu')
+    p.add_argument('--loss', choices=('softmax', 'euclidean'), default='softmax')
+    p.add_argument('--plot', default='curves.png', help='where to save the curves (default: curves.png)')
+    p.add_argument('--save', help='save the trained weights to this .npz file')
+    return p, p.parse_args(argv)
+
+
+def main(argv=None):
+    parser, args = parse_args(argv)
+    extra = {'plot', 'save', 'hidden', 'activation', 'loss'}
+    cfg = {k: v for k, v in vars(args).items() if k not in extra}
+    if args.hidden:
+        from loss import EuclideanLossLayer
+        cfg['model'] = build_mlp(args.hidden, args.activation, cfg.get('seed', 0), cfg.get('dtype', 'float32'))
+        cfg['criterion'] = EuclideanLossLayer() if args.loss == 'euclidean' else SoftmaxCrossEntropyLossLayer()
+    try:
+        solver = Solver(cfg)
+    except (ValueError, FileNotFoundError) as err:
+        parser.error(str(err))
+    loss, acc = solver.train()
+    test_loss, test_acc = solver.test()
+    print(f'Test loss {test_loss:.4f}\t Test accuracy {test_acc:.4f}')
+    from visualize import plot_loss_and_acc
+    plot_loss_and_acc({'train': [loss, acc]}).savefig(args.plot, dpi=100)
+    print(f'Curves saved to {args.plot}')
+    if args.save:
+        solver.model.save(args.save)
+        print(f'Weights saved to {args.save}')
+
+
+if __name__ == '__main__':
+    main()
