@@ -4,8 +4,14 @@ Figures are built with `matplotlib.figure.Figure`, not pyplot, so they hold no g
 in a notebook the returned figure is shown once, as the cell's result; a script saves it with
 `fig.savefig(path)`.
 """
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+
+if not plt.get_fignums():
+    # Load the backend now: in Jupyter this is what makes a returned Figure display as an image.
+    plt.switch_backend(matplotlib.get_backend())
 
 
 def plot_loss_and_acc(loss_and_acc_dict):

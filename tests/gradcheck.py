@@ -1,0 +1,22 @@
+"""Numerical gradients by central differences, and the relative error used by every check."""
+import numpy as np
+
+
+def numerical_gradient(f, x, h=1e-6):
+    """dF/dx by (f(x + h e_i) - f(x - h e_i)) / 2h for every entry i; x is perturbed in place."""
+    grad = np.zeros_like(x, dtype=np.float64)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        plus = f()
+        x[i] = old - h
+        minus = f()
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def relative_error(analytic, numerical):
+    """‖a - n‖ / (‖a‖ + ‖n‖): below 1e-6 means the analytic gradient is right to ~6 digits."""
+    a, n = np.asarray(analytic, np.float64), np.asarray(numerical, np.float64)
+    return np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-300)
