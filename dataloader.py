@@ -225,6 +225,32 @@ class Dataset:
         return out, self.labels[indices]
 
 
+class ArrayDataset:
+    """Samples already in memory: inputs (N, d) and targets (N,) labels or (N, k) values.
+
+    Same interface as `Dataset`, so a `Dataloader` and the `Solver` (cfg['data']) take it too.
+    """
+
+    def __init__(self, inputs, targets, mode='train'):
+        self.inputs, self.targets, self.mode = np.asarray(inputs), np.asarray(targets), mode
+        if self.inputs.ndim != 2 or len(self.inputs) != len(self.targets) or len(self.inputs) == 0:
+            raise ValueError(f'{mode!r} data: expected inputs (N, d) and N targets with N >= 1, '
+                             f'got inputs {self.inputs.shape} and targets {self.targets.shape}')
+
+    def __len__(self):
+        return len(self.inputs)
+
+    def __getitem__(self, index):
+        return self.inputs[index], self.targets[index]
+
+    def batch(self, indices, dtype=np.float32, out=None):
+        """(inputs (B, d) as dtype, targets (B, ...)) for an index array."""
+        if out is None:
+            return self.inputs[indices].astype(dtype), self.targets[indices]
+        np.take(self.inputs, indices, axis=0, out=out)
+        return out, self.targets[indices]
+
+
 class Dataloader:
     """Iterating gives one epoch of (images (B, 784), labels (B,)) batches.
 

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from dataloader import Dataloader, Dataset
+from dataloader import ArrayDataset, Dataloader, Dataset
 from loss import SoftmaxCrossEntropyLoss, SoftmaxCrossEntropyLossLayer
 from optimizer import SGD, InverseTimeDecay, MomentumRamp, ReduceOnPlateau
 
@@ -39,6 +39,8 @@ def _choice(*options):
 # key: (default, (check, what is allowed))
 CFG_KEYS = {
     'data_root': ('data', ((lambda v: isinstance(v, str) and v != ''), 'a folder path (str)')),
+    'data': (None, ((lambda v: v is None or (isinstance(v, dict) and set(v) == {'train', 'val', 'test'})),
+                    "None (read data_root) or {'train': (X, y), 'val': (X, y), 'test': (X, y)}")),
     'max_epoch': (10, _number(1, integer=True)),
     'batch_size': (100, _number(1, integer=True)),
     'learning_rate': (0.01, _number(0, low_open=True)),
@@ -114,7 +116,11 @@ class Solver:
 
     def build_loader(self, shuffle_seed):
         cfg, dtype = self.cfg, np.dtype(self.cfg['dtype'])
-        datasets = [Dataset(cfg['data_root'], mode, cfg['num_classes']) for mode in ('train', 'val', 'test')]
+        if cfg['data'] is None:
+            datasets = [Dataset(cfg['data_root'], mode, cfg['num_classes']) for mode in ('train', 'val', 'test')]
+        else:
+            datasets = [d if isinstance(d, ArrayDataset) else ArrayDataset(*d, mode=mode)
+                        for mode, d in ((m, cfg['data'][m]) for m in ('train', 'val', 'test'))]
         if cfg['batch_size'] > len(datasets[0]):
             raise ValueError(f"cfg['batch_size'] = {cfg['batch_size']}: expected at most "
                              f'{len(datasets[0])}, the size of the training split')
@@ -125,7 +131,7 @@ class Solver:
     def build_model(self, init_seed):
         cfg = self.cfg
         if cfg['model'] is None:
-            dim = self.train_loader.dataset.images.shape[1]
+            dim = self.train_loader.dataset.batch(np.arange(1))[0].shape[1]
             return SoftmaxCrossEntropyLoss(dim, cfg['num_classes'], rng=init_seed, dtype=cfg['dtype']), None
         return cfg['model'], cfg['criterion'] or SoftmaxCrossEntropyLossLayer()
 
