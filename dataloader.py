@@ -63,9 +63,13 @@ def parse_idx(content, magic, name):
     if len(content) < 4:
         raise DataFormatError(f'{name}: truncated header, {len(content)} bytes, expected at least 4')
     found_magic, = struct.unpack('>i', content[:4])
+    kind = 'images (N, 28, 28)' if magic == IMAGE_MAGIC else 'labels (N,)'
+    if found_magic >> 8 == magic >> 8 and found_magic != magic:
+        raise DataFormatError(f'{name}: {found_magic & 0xFF} dimensions, expected {magic & 0xFF} '
+                              f'for {kind}')
     if found_magic != magic:
         raise DataFormatError(f'{name}: wrong magic number {found_magic}, expected {magic} '
-                              f'({"images" if magic == IMAGE_MAGIC else "labels"}, uint8)')
+                              f'(uint8 {kind})')
     ndim = magic & 0xFF
     header = 4 + 4 * ndim
     if len(content) < header:
