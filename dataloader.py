@@ -64,7 +64,7 @@ def parse_idx(content, magic, name):
         raise DataFormatError(f'{name}: truncated header, {len(content)} bytes, expected at least 4')
     found_magic, = struct.unpack('>i', content[:4])
     kind = 'images (N, 28, 28)' if magic == IMAGE_MAGIC else 'labels (N,)'
-    if found_magic >> 8 == magic >> 8 and found_magic != magic:
+    if found_magic >> 8 == magic >> 8 and found_magic not in (IMAGE_MAGIC, LABEL_MAGIC):
         raise DataFormatError(f'{name}: {found_magic & 0xFF} dimensions, expected {magic & 0xFF} '
                               f'for {kind}')
     if found_magic != magic:
