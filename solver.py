@@ -174,7 +174,8 @@ class Solver:
         """
         h, cfg = self.history, self.cfg
         with _DeferInterrupt() as interrupt:
-            for epoch in range(cfg['max_epoch']):
+            done = len(h['train_loss'])   # epochs of earlier train() calls
+            for epoch in range(done, done + cfg['max_epoch']):
                 if not self._train_epoch(epoch, interrupt):
                     break
                 val_loss, val_acc = self.validate()
@@ -187,8 +188,7 @@ class Solver:
         """One pass over the training split; False when training must stop."""
         cfg, h = self.cfg, self.history
         start, total_loss, total_acc, seen = time.perf_counter(), 0.0, 0.0, 0
-        h['learning_rate'].append(self.optimizer.learning_rate)
-        h['momentum'].append(self.optimizer.momentum)
+        rates = self.optimizer.learning_rate, self.optimizer.momentum   # used in this epoch
         for iteration, (images, labels) in enumerate(self.train_loader):
             loss, acc = self.forward(images, labels)
             if not np.isfinite(loss):
@@ -207,6 +207,8 @@ class Solver:
             if interrupt.requested:
                 return self._stop(f'interrupted at epoch {epoch}, iteration {iteration}; history kept.')
         h['epoch_time'].append(time.perf_counter() - start)
+        h['learning_rate'].append(rates[0])
+        h['momentum'].append(rates[1])
         h['train_loss'].append(total_loss / seen)
         h['train_acc'].append(total_acc / seen)
         self._print(f'\nEpoch [{epoch}]\t Average training loss {total_loss / seen:.4f}'

@@ -1,0 +1,35 @@
+"""The course's notebooks run end to end from the repository root, as students run them."""
+import os
+import re
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = os.path.join(os.path.dirname(__file__), '..')
+
+
+def execute(name):
+    notebook = nbformat.read(os.path.join(ROOT, name), as_version=4)
+    NotebookClient(notebook, timeout=900, kernel_name='python3',
+                   resources={'metadata': {'path': ROOT}}).execute()
+    return notebook
+
+
+def outputs(notebook, kind):
+    for cell in notebook.cells:
+        for output in cell.get('outputs', []):
+            if kind == 'text' and output.get('name') == 'stdout':
+                yield output['text']
+            elif kind in output.get('data', {}):
+                yield output['data'][kind]
+
+
+def test_runner_notebook_reaches_the_course_accuracies():
+    notebook = execute('runner.ipynb')
+    text = ''.join(outputs(notebook, 'text'))
+    accuracies = [float(a) for a in re.findall(r'Final test accuracy (\d\.\d+)', text)]
+    assert len(accuracies) >= 2
+    assert accuracies[0] >= 0.895   # momentum 0
+    assert accuracies[1] >= 0.918   # momentum 0.9
+    assert len(list(outputs(notebook, 'image/png'))) >= 1   # the curves are drawn
