@@ -255,12 +255,15 @@ class Solver:
         return self.evaluate(self.test_loader)
 
 
-def build_mlp(hidden, activation, seed, dtype, num_input=784, num_classes=10):
-    """784-h1-...-10 Network with `activation` after every hidden layer."""
+def build_mlp(hidden, activation='relu', seed=0, dtype='float32', init=None, num_input=784, num_classes=10):
+    """784-h1-...-10 Network with `activation` after every hidden layer.
+
+    init defaults to the lecture's match: 'msra' for ReLU, 'xavier' for sigmoid and tanh.
+    """
     from layers import FCLayer, ReLULayer, SigmoidLayer, TanhLayer
     from network import Network
     act = {'relu': ReLULayer, 'sigmoid': SigmoidLayer, 'tanh': TanhLayer}[activation]
-    init = 'msra' if activation == 'relu' else 'xavier'
+    init = init or ('msra' if activation == 'relu' else 'xavier')
     sizes, rngs = [num_input, *hidden, num_classes], np.random.SeedSequence(seed).spawn(len(hidden) + 1)
     net = Network()
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
