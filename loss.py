@@ -123,3 +123,54 @@ class SoftmaxCrossEntropyLoss:
     def load(self, path):
         """Read W and b saved by `save`; shapes must match this model's."""
         load_layers(path, [self.linear])
+
+
+def check_binary_targets(logit, gt):
+    """t as an array shaped like the logit z ((N,) or (N, 1)), holding only 0 and 1; clear error otherwise."""
+    logit, gt = np.asarray(logit), np.asarray(gt)
+    if logit.ndim not in (1, 2) or logit.shape[1:] not in ((), (1,)) or gt.shape not in (
+            (len(logit),), (len(logit), 1)):
+        raise ValueError(f'binary loss: expected one logit per sample, z (N,) or (N, 1), and targets '
+                         f't (N,) or (N, 1); found z {logit.shape} and t {gt.shape}')
+    wrong = ~np.isin(gt, (0, 1))
+    if wrong.any():
+        raise ValueError(f'binary targets t must be 0 or 1 (map the two classes to 0 and 1 first); '
+                         f'found {np.unique(gt[wrong])[:5].tolist()}')
+    return gt.reshape(logit.shape).astype(logit.dtype)
+
+
+class SigmoidCrossEntropyLossLayer:
+    """Binary logistic regression's loss on the logit z = θᵀx, with h = P(t=1|x) = 1 / (1 + e^{-z}).
+
+    E = -(1/N) Σ_n [t_n log h_n + (1 - t_n) log(1 - h_n)];  dE/dz = (h - t) / N.
+    log h = -log(1 + e^{-z}) and log(1 - h) = -log(1 + e^{z}) are taken with np.logaddexp(0, ·),
+    so |z| = 1000 gives a finite loss and no warning. Accuracy uses the lecture's test rule:
+    class 1 when P(t=1|x) > P(t=0|x), i.e. when z > 0.
+    """
+    trainable = False
+
+    def forward(self, logit, gt):
+        self.t = check_binary_targets(logit, gt)
+        softplus_minus, softplus_plus = np.logaddexp(0, -logit), np.logaddexp(0, logit)
+        self.h = np.exp(-softplus_minus)
+        self.loss = float(np.mean(self.t * softplus_minus + (1 - self.t) * softplus_plus))
+        self.acc = float(np.mean((logit > 0) == (self.t == 1)))
+        return self.loss
+
+    def backward(self):
+        return (self.h - self.t) / len(self.t)
+
+
+class RegressionLossLayer(EuclideanLossLayer):
+    """Regression on the mean squared error: trains exactly as EuclideanLossLayer, E = ½·MSE.
+
+    Its targets are values, not classes, so an accuracy means nothing; it declares metric = 'mse'
+    and its `.acc` slot holds MSE = (1/(N K)) Σ_n Σ_k (t_nk - y_nk)², which the Solver records
+    and prints as the mean squared error. Targets t: (N, K) floats, e.g. (N, 1) for f(x).
+    """
+    metric = 'mse'
+
+    def forward(self, logit, gt):
+        super().forward(logit, gt)
+        self.acc = float(np.mean(self.diff ** 2))
+        return self.loss
