@@ -19,6 +19,8 @@ from loss import SoftmaxCrossEntropyLoss, SoftmaxCrossEntropyLossLayer
 from optimizer import SGD, InverseTimeDecay, MomentumRamp, ReduceOnPlateau
 
 EVAL_BATCH = 2000   # evaluation runs in large chunks: fewer Python round trips, same result
+# what a criterion's `.acc` holds, by its `metric` attribute (absent: 'acc'; loss.RegressionLossLayer: 'mse')
+METRIC_NAMES = {'acc': 'accuracy', 'mse': 'mean squared error'}
 
 
 def _number(low, high=None, integer=False, low_open=False, high_open=True):
@@ -108,11 +110,12 @@ class Solver:
         self.train_loader, self.val_loader, self.test_loader = self.build_loader(shuffle_seed)
         self.model, self.criterion = self.build_model(init_seed)
         self.optimizer = self.build_optimizer()
-        self.history = {key: [] for key in ('train_loss', 'train_acc', 'val_loss', 'val_acc',
+        self.metric = getattr(self.criterion, 'metric', 'acc')   # history keys train_acc or train_mse, ...
+        self.history = {key: [] for key in ('train_loss', 'train_' + self.metric, 'val_loss', 'val_' + self.metric,
                                             'learning_rate', 'momentum', 'epoch_time',
                                             'iteration_loss', 'grad_norms')}
         self.stop_reason = None
-        self.best = None   # (val_acc, [(W, b), ...]) when cfg['keep_best']
+        self.best = None   # (val_acc or -val_mse, [(W, b), ...]) when cfg['keep_best']
 
     def build_loader(self, shuffle_seed):
         cfg, dtype = self.cfg, np.dtype(self.cfg['dtype'])
@@ -170,6 +173,8 @@ class Solver:
     def train(self):
         """Train cfg['max_epoch'] epochs; returns (epoch_train_loss, epoch_train_acc) lists.
 
+        With a regression criterion (metric 'mse') the second list is the training MSE instead.
+
         Stops early, keeping the history so far, on a non-finite loss or a Ctrl-C.
         """
         h, cfg = self.history, self.cfg
@@ -182,7 +187,7 @@ class Solver:
                 self._end_epoch(epoch, val_loss, val_acc)
         if self.best is not None:
             self._restore_best()
-        return h['train_loss'], h['train_acc']
+        return h['train_loss'], h['train_' + self.metric]
 
     def _train_epoch(self, epoch, interrupt):
         """One pass over the training split; False when training must stop."""
@@ -203,29 +208,30 @@ class Solver:
                 if hasattr(self.model, 'gradient_norms'):
                     h['grad_norms'].append(self.model.gradient_norms())
                 self._print(f'Epoch [{epoch}][{cfg["max_epoch"]}]\t Batch [{iteration}][{len(self.train_loader)}]'
-                            f'\t Training Loss {loss:.4f}\t Accuracy {acc:.4f}')
+                            f'\t Training Loss {loss:.4f}\t {METRIC_NAMES[self.metric].capitalize()} {acc:.4f}')
             if interrupt.requested:
                 return self._stop(f'interrupted at epoch {epoch}, iteration {iteration}; history kept.')
         h['epoch_time'].append(time.perf_counter() - start)
         h['learning_rate'].append(rates[0])
         h['momentum'].append(rates[1])
         h['train_loss'].append(total_loss / seen)
-        h['train_acc'].append(total_acc / seen)
+        h['train_' + self.metric].append(total_acc / seen)
         self._print(f'\nEpoch [{epoch}]\t Average training loss {total_loss / seen:.4f}'
-                    f'\t Average training accuracy {total_acc / seen:.4f}\n')
+                    f'\t Average training {METRIC_NAMES[self.metric]} {total_acc / seen:.4f}\n')
         return True
 
     def _end_epoch(self, epoch, val_loss, val_acc):
         h = self.history
         h['val_loss'].append(val_loss)
-        h['val_acc'].append(val_acc)
+        h['val_' + self.metric].append(val_acc)
         self._print(f'Epoch [{epoch}]\t Average validation loss {val_loss:.4f}'
-                    f'\t Average validation accuracy {val_acc:.4f}\n')
+                    f'\t Average validation {METRIC_NAMES[self.metric]} {val_acc:.4f}\n')
         metrics = {'train_loss': h['train_loss'][-1], 'val_loss': val_loss}
         for schedule in self.schedules:
             schedule.update(self.optimizer, epoch + 1, metrics)
-        if self.cfg['keep_best'] and (self.best is None or val_acc > self.best[0]):
-            self.best = (val_acc, [(l.W.copy(), l.b.copy()) for l in self.optimizer.layers()])
+        score = -val_acc if self.metric == 'mse' else val_acc   # higher is better
+        if self.cfg['keep_best'] and (self.best is None or score > self.best[0]):
+            self.best = (score, [(l.W.copy(), l.b.copy()) for l in self.optimizer.layers()])
 
     def _restore_best(self):
         for layer, (W, b) in zip(self.optimizer.layers(), self.best[1]):
