@@ -15,9 +15,18 @@ if not plt.get_fignums():
 
 
 def _draw_curves(ax, runs, ylabel):
-    """One line per run against the epoch (1, 2, ...) on `ax`; runs: {label: values}."""
+    """One line per run against the epoch (1, 2, ...) on `ax`; runs: {label: values}.
+
+    values (E,) is drawn as is; values (S, E), one row per seed, as the mean with a ±std band.
+    """
     for label, values in runs.items():
-        ax.plot(np.arange(1, len(values) + 1), values, '-o', markersize=3, label=label)
+        values = np.asarray(values, dtype=float)
+        mean = values if values.ndim == 1 else values.mean(axis=0)
+        epochs = np.arange(1, len(mean) + 1)
+        line, = ax.plot(epochs, mean, '-o', markersize=3, label=label)
+        if values.ndim == 2 and len(values) > 1:
+            std = values.std(axis=0, ddof=1)
+            ax.fill_between(epochs, mean - std, mean + std, color=line.get_color(), alpha=0.2)
     ax.set_xlabel('epoch')
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
@@ -61,4 +70,158 @@ def plot_gradient_norms(norms_by_run):
     ax.grid(alpha=0.3, which='both')
     ax.legend()
     ax.xaxis.get_major_locator().set_params(integer=True)
+    return fig
+
+
+def plot_panels(panels, ylabel=None):
+    """Side-by-side per-epoch curves: {panel title: {label: values (E,) or (S, E)}}.
+
+    With (S, E) values (S seeds) each line is the mean over seeds with a ±std band, so one lucky
+    seed does not pass for the rule. ylabel: shared y label; None uses each panel's title.
+    """
+    fig = Figure(figsize=(5 * len(panels), 4), layout='constrained')
+    for ax, (title, runs) in zip(np.atleast_1d(fig.subplots(1, len(panels))), panels.items()):
+        _draw_curves(ax, runs, ylabel or title)
+        ax.set_title(title)
+    return fig
+
+
+def plot_sweep(x, panels, xlabel, logx=True, mark=None):
+    """Final values against a swept setting, e.g. accuracy against the learning rate.
+
+    x: the K settings; panels: {y label: {label: (mean (K,), std (K,))}}, one axes per panel.
+    logx for grids spaced by factors (learning rates, batch sizes); mark: the x value that was
+    selected (on the validation split), drawn as a dashed line.
+    """
+    x = np.asarray(x, dtype=float)
+    fig = Figure(figsize=(5.5 * len(panels), 4), layout='constrained')
+    for ax, (ylabel, series) in zip(np.atleast_1d(fig.subplots(1, len(panels))), panels.items()):
+        for label, (mean, std) in series.items():
+            ax.errorbar(x, mean, yerr=std, fmt='-o', markersize=4, capsize=3, label=label)
+        if logx:
+            ax.set_xscale('log')
+            ax.minorticks_off()
+        ax.set_xticks(x, [f'{v:g}' for v in x])
+        if mark is not None:
+            ax.axvline(mark, color='gray', linestyle='--', label=f'selected ({mark:g})')
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return fig
+
+
+def plot_time_to_accuracy(runs, threshold):
+    """Validation accuracy against training time; where each run first reaches `threshold`.
+
+    runs: {label: (seconds (E,) cumulative training time after each epoch, accuracy (E,))}.
+    A run that trains faster per epoch but needs more epochs can still lose: this shows both.
+    """
+    fig = Figure(figsize=(7, 4.5), layout='constrained')
+    ax = fig.subplots()
+    for label, (seconds, acc) in runs.items():
+        seconds, acc = np.asarray(seconds, dtype=float), np.asarray(acc, dtype=float)
+        line, = ax.plot(seconds, acc, '-o', markersize=3, label=label)
+        reached = np.flatnonzero(acc >= threshold)
+        if len(reached):
+            t = seconds[reached[0]]
+            ax.plot(t, acc[reached[0]], '*', markersize=14, color=line.get_color())
+            ax.annotate(f'{t:.1f} s', (t, acc[reached[0]]), textcoords='offset points', xytext=(4, -12))
+    ax.axhline(threshold, color='gray', linestyle='--', label=f'threshold {threshold:g}')
+    ax.set_xlabel('training time (s, cumulative, validation excluded)')
+    ax.set_ylabel('validation accuracy')
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def plot_weights(W, image_shape=(28, 28)):
+    """Each class's weight vector (a column of W (784, K)) as a 28x28 image, red + / blue -.
+
+    Softmax regression scores a digit by the dot product x·w_k, so w_k looks like a template of
+    digit k: positive where its strokes are, negative where other digits' strokes are.
+    """
+    W = np.asarray(W, dtype=float)
+    if W.ndim != 2 or W.shape[0] != np.prod(image_shape):
+        raise ValueError(f'W of shape {W.shape}: expected ({np.prod(image_shape)}, K), '
+                         f'one column of {image_shape[0]}x{image_shape[1]} weights per class')
+    columns = min(W.shape[1], 5)
+    rows = -(-W.shape[1] // columns)
+    fig = Figure(figsize=(2 * columns, 2.2 * rows), layout='constrained')
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for k, ax in enumerate(axes):
+        if k >= W.shape[1]:
+            ax.remove()
+            continue
+        scale = np.abs(W[:, k]).max() or 1.0
+        ax.imshow(W[:, k].reshape(image_shape), cmap='RdBu_r', vmin=-scale, vmax=scale)
+        ax.set_title(f'class {k}')
+        ax.axis('off')
+    return fig
+
+
+def plot_confusion_matrix(matrix):
+    """Counts of (true class, predicted class) in a (K, K) matrix, rows = true digit.
+
+    Every cell shows its count; colour marks only the errors (off the diagonal), which a
+    colour scale dominated by the large diagonal would hide.
+    """
+    matrix = np.asarray(matrix)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f'confusion matrix of shape {matrix.shape}: expected (K, K)')
+    k = len(matrix)
+    fig = Figure(figsize=(7, 6), layout='constrained')
+    ax = fig.subplots()
+    errors = np.ma.masked_array(matrix, mask=np.eye(k, dtype=bool))
+    ax.imshow(errors, cmap='Reds')
+    dark = errors.max() / 2 if errors.count() else np.inf
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, str(count), ha='center', va='center', fontsize=8,
+                fontweight='bold' if i == j else 'normal', color='white' if i != j and count > dark else 'black')
+    ax.set_xticks(range(k))
+    ax.set_yticks(range(k))
+    ax.set_xlabel('predicted class')
+    ax.set_ylabel('true class')
+    ax.set_title(f'{matrix.sum() - np.trace(matrix)} errors in {matrix.sum()} (colour: errors only)')
+    return fig
+
+
+def plot_misclassified(images, labels, predictions, max_images=32, columns=8):
+    """The first `max_images` wrongly classified images, titled 'true → predicted'.
+
+    images (N, 784) or (N, 28, 28), labels and predictions (N,). Looking at the errors shows
+    which are the model's fault and which digits a person would misread too.
+    """
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    wrong = np.flatnonzero(labels != predictions)
+    shown = wrong[:max_images]
+    rows = max(1, -(-len(shown) // columns))
+    fig = Figure(figsize=(1.3 * columns, 1.5 * rows + 0.5), layout='constrained')
+    fig.suptitle(f'misclassified: {len(wrong)} of {len(labels)} (first {len(shown)}), true → predicted')
+    for slot, ax in enumerate(fig.subplots(rows, columns, squeeze=False).ravel()):
+        if slot >= len(shown):
+            ax.remove()
+            continue
+        i = shown[slot]
+        ax.imshow(np.asarray(images[i]).reshape(28, 28), cmap='gray_r')
+        ax.set_title(f'{labels[i]} → {predictions[i]}', fontsize=9)
+        ax.axis('off')
+    return fig
+
+
+def plot_table(columns, rows, title=None, notes=None):
+    """A table of text as a figure (a report page): columns (C,) headers, rows [(C,) cells, ...]."""
+    fig = Figure(figsize=(11, 0.6 + 0.32 * (len(rows) + 1) + (0.3 if notes else 0)), layout='constrained')
+    ax = fig.subplots()
+    ax.axis('off')
+    table = ax.table(cellText=[[str(c) for c in row] for row in rows] or None, colLabels=columns,
+                     loc='upper center', cellLoc='left')
+    table.auto_set_font_size(False)
+    table.set_fontsize(9)
+    table.scale(1, 1.2)
+    table.auto_set_column_width(range(len(columns)))
+    if title:
+        ax.set_title(title, fontsize=12, loc='left')
+    if notes:
+        fig.text(0.01, 0.01, notes, fontsize=8, va='bottom', wrap=True)
     return fig

@@ -1,0 +1,71 @@
+"""Every figure of visualize.py on tiny synthetic input: a Figure with the expected axes and images."""
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+import visualize as vis
+
+rng = np.random.default_rng(0)
+
+
+def test_plot_loss_and_acc_and_curves_keep_their_contract():
+    fig = vis.plot_loss_and_acc({'a': [[1.0, 0.5], [0.8, 0.9]], 'b': [[1.1, 0.6], [0.7, 0.85]]})
+    assert isinstance(fig, Figure) and len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
+    assert len(vis.plot_curves({'a': [0.1, 0.2, 0.3]}, 'validation accuracy').axes) == 1
+
+
+def test_plot_panels_draws_the_mean_of_seeds_with_a_band():
+    seeds = np.array([[0.8, 0.9, 0.95], [0.82, 0.88, 0.93]])
+    fig = vis.plot_panels({'accuracy': {'train': seeds, 'single': [0.7, 0.8, 0.9]}, 'loss': {'train': [1.0, 0.5, 0.4]}})
+    assert len(fig.axes) == 2
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2 and len(ax.collections) == 1   # one band: only the (S, E) run has one
+    assert np.allclose(ax.lines[0].get_ydata(), seeds.mean(axis=0))
+
+
+def test_plot_sweep_one_axes_per_panel_log_x_and_the_selected_mark():
+    x = [0.001, 0.01, 0.1]
+    mean_std = (np.array([0.8, 0.9, 0.85]), np.array([0.01, 0.0, 0.02]))
+    fig = vis.plot_sweep(x, {'accuracy': {'train': mean_std, 'validation': mean_std}, 'loss': {'train': mean_std}},
+                         'learning rate', mark=0.01)
+    assert len(fig.axes) == 2 and all(ax.get_xscale() == 'log' for ax in fig.axes)
+    assert any(list(line.get_xdata()) == [0.01, 0.01] for line in fig.axes[0].lines)
+
+
+def test_plot_time_to_accuracy_marks_the_first_epoch_over_the_threshold():
+    fig = vis.plot_time_to_accuracy({'fast': ([1, 2, 3], [0.85, 0.92, 0.93]), 'never': ([1, 2], [0.5, 0.6])}, 0.9)
+    ax, = fig.axes
+    stars = [line for line in ax.lines if line.get_marker() == '*']
+    assert len(stars) == 1 and list(stars[0].get_xdata()) == [2.0]
+
+
+def test_plot_weights_ten_28x28_images():
+    fig = vis.plot_weights(rng.standard_normal((784, 10)))
+    images = [im for ax in fig.axes for im in ax.images]
+    assert len(fig.axes) == 10 and len(images) == 10 and images[0].get_array().shape == (28, 28)
+    with pytest.raises(ValueError, match=r'W of shape \(10, 784\): expected \(784, K\)'):
+        vis.plot_weights(np.zeros((10, 784)))
+
+
+def test_plot_confusion_matrix_writes_every_count():
+    matrix = np.array([[5, 1, 0], [0, 7, 2], [1, 0, 9]])
+    fig = vis.plot_confusion_matrix(matrix)
+    ax, = fig.axes
+    assert len(ax.images) == 1 and len(ax.texts) == 9 and '4 errors in 25' in ax.get_title()
+    with pytest.raises(ValueError, match=r'shape \(2, 3\): expected \(K, K\)'):
+        vis.plot_confusion_matrix(np.zeros((2, 3)))
+
+
+def test_plot_misclassified_shows_only_the_errors_with_true_and_predicted_labels():
+    images = rng.integers(0, 256, (6, 784), dtype=np.uint8)
+    labels, predictions = np.array([1, 2, 3, 4, 5, 6]), np.array([1, 7, 3, 0, 5, 6])
+    fig = vis.plot_misclassified(images, labels, predictions)
+    assert len(fig.axes) == 2 and [ax.get_title() for ax in fig.axes] == ['2 → 7', '4 → 0']
+    assert len(vis.plot_misclassified(images, labels, labels).axes) == 0   # no error: an empty page
+    assert len(vis.plot_misclassified(np.zeros((40, 28, 28)), np.zeros(40, int), np.ones(40, int), 12).axes) == 12
+
+
+def test_plot_table_holds_every_cell():
+    fig = vis.plot_table(['a', 'b'], [['1', '2'], ['3', '4']], title='t', notes='n')
+    ax, = fig.axes
+    assert len(ax.tables) == 1 and len(ax.tables[0].get_celld()) == 6   # header + 2 rows, 2 columns
