@@ -13,6 +13,7 @@ from network import Network
 from optimizer import SGD
 from regression import least_squares, polynomial_features, two_digit_mnist
 from solver import Solver
+from test_notebooks import execute, outputs
 
 DATA = os.path.join(os.path.dirname(__file__), '..', 'data')
 rng = np.random.default_rng(0)
@@ -136,7 +137,7 @@ def regression_solver(features, targets, **cfg):
 
 def test_sgd_fit_of_a_linear_model_matches_the_closed_form_solution():
     local = np.random.default_rng(1)
-    x = local.standard_normal((200, 3))   # well-conditioned: cond([x, 1]) ≈ 1.1
+    x = local.standard_normal((200, 3))   # well-conditioned: cond([x, 1]) ≈ 1.3
     t = x @ np.array([[1.5], [-2.0], [0.5]]) + 0.7 + 0.1 * local.standard_normal((200, 1))
     W_ls, b_ls = least_squares(x, t)
     # full-batch steps (batch_size = N): the iterates converge to the minimizer itself
@@ -174,3 +175,13 @@ def test_logistic_regression_separates_3_from_5():
     test_loss, test_acc = runner.test()
     assert test_acc >= 0.955 and test_loss < 0.12
     assert runner.history['train_loss'][-1] < runner.history['train_loss'][0]
+
+
+def test_regression_notebook_runs_and_shows_its_results():
+    notebook = execute('regression.ipynb')
+    text = ''.join(outputs(notebook, 'text'))
+    full_batch = re.search(r'full batch, constant α .* max\|θ_SGD − θ_LS\| = (\S+)', text)
+    assert full_batch and float(full_batch.group(1)) < 1e-3
+    accuracies = [float(a) for a in re.findall(r'Final test accuracy (\d\.\d+)', text)]
+    assert len(accuracies) == 2 and accuracies[0] >= 0.955   # λ = 0, then λ = 0.01
+    assert len(list(outputs(notebook, 'image/png'))) >= 4   # fits and errors, curves, weights
