@@ -52,17 +52,39 @@ class FCLayer:
         self.grad_W = np.zeros_like(self.W)
         self.grad_b = np.zeros_like(self.b)
         self.Input = None
+        self._buffers = {}
 
     def forward(self, Input):
-        """u = Input W + b: (N, num_input) -> (N, num_output)."""
+        """u = x W + b: Input x (N, num_input) -> u (N, num_output), a new array on every call."""
         self.Input = Input
         return Input @ self.W + self.b
 
     def backward(self, delta):
-        """From δ = dE/du (N, num_output): grad_W = xᵀδ, grad_b = Σ_n δ_n; returns δ Wᵀ."""
-        self.grad_W = self.Input.T @ delta
-        self.grad_b = delta.sum(axis=0, keepdims=True)
+        """δ = dE/du (N, num_output) -> dE/dx = δ Wᵀ (N, num_input), a new array; stores the
+        gradients of W and b as `gradients` does."""
+        self.gradients(delta)
         return delta @ self.W.T
+
+    def gradients(self, delta):
+        """grad_W = xᵀδ (num_input, num_output) and grad_b = Σ_n δ_n (1, num_output), for the x of
+        the last forward; without dE/dx, which the bottom layer of a network does not need.
+
+        The results are written into two arrays the layer owns and reuses, and grad_W, grad_b are
+        set to them: copy a gradient to keep it past the next backward. An array the user assigned
+        to grad_W or grad_b is replaced, never written into.
+        """
+        x = self.Input
+        grad_W = self._buffer('grad_W', (x.shape[1], delta.shape[1]), np.result_type(x, delta))
+        grad_b = self._buffer('grad_b', (1, delta.shape[1]), delta.dtype)
+        self.grad_W = np.matmul(x.T, delta, out=grad_W)
+        self.grad_b = np.sum(delta, axis=0, keepdims=True, out=grad_b)
+
+    def _buffer(self, name, shape, dtype):
+        """The layer's own array for `name`, made anew when the shape or dtype changes."""
+        array = self._buffers.get(name)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = self._buffers[name] = np.empty(shape, dtype)
+        return array
 
     def __repr__(self):
         return f'FCLayer({self.num_input}, {self.num_output}, init={self.init!r})'
@@ -73,11 +95,13 @@ class ReLULayer:
     trainable = False
 
     def forward(self, Input):
-        self.active = Input > 0
-        return np.where(self.active, Input, 0).astype(Input.dtype, copy=False)
+        """f(u) = u · f'(u), a new array; f'(u) is kept for backward."""
+        self.slope = (Input > 0).astype(Input.dtype)   # np.where is 10x slower on random signs
+        return Input * self.slope
 
     def backward(self, delta):
-        return delta * self.active
+        """δ ⊙ f'(u), a new array."""
+        return delta * self.slope
 
     def __repr__(self):
         return 'ReLULayer()'

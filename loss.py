@@ -11,10 +11,22 @@ from layers import FCLayer
 from network import load_layers, save_layers
 
 
+def softmax_parts(logit):
+    """(s, y, log Σ_j e^{s_j}) of logits u (N, K), with s = u - max_j u_j so that every e^{s_j} ≤ 1.
+
+    y = softmax(u) = e^s / Σ_j e^{s_j} (N, K), and log y = s - log Σ_j e^{s_j} (the last is (N, 1)).
+    """
+    s = logit - logit.max(axis=1, keepdims=True)
+    y = np.exp(s)
+    total = y.sum(axis=1, keepdims=True)
+    y /= total
+    return s, y, np.log(total)
+
+
 def log_softmax(logit):
     """log y_k = u_k - log Σ_j e^{u_j}, computed after subtracting max_j u_j so e^{...} ≤ 1."""
-    shifted = logit - logit.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    s, _, log_total = softmax_parts(logit)
+    return s - log_total
 
 
 def check_targets(logit, gt):
@@ -52,18 +64,19 @@ class SoftmaxCrossEntropyLossLayer:
 
     def forward(self, logit, gt):
         gt = check_targets(logit, gt)
-        log_y = log_softmax(logit)
-        if gt.ndim == 1:
-            picked = log_y[np.arange(len(gt)), gt]
+        s, self.y, log_total = softmax_parts(logit)
+        if gt.ndim == 1:   # -log y_{n,t_n} = log Σ_j e^{s_nj} - s_{n,t_n}: no one-hot matrix
+            loss = log_total.mean() - s[np.arange(len(gt)), gt].mean()
         else:
-            picked = (gt * log_y).sum(axis=1)
-        self.y, self.gt = np.exp(log_y), gt
-        self.loss = float(-picked.mean())
-        self.acc = accuracy(logit, gt)
+            loss = -(gt * (s - log_total)).sum(axis=1).mean()
+        self.gt, self.loss, self.acc = gt, float(loss), accuracy(logit, gt)
         return self.loss
 
     def backward(self):
-        return subtract_targets(self.y.copy(), self.gt) / len(self.gt)
+        """dE/du = (y - t) / N (N, K), a new array."""
+        delta = subtract_targets(self.y.copy(), self.gt)
+        delta /= len(self.gt)
+        return delta
 
 
 class EuclideanLossLayer:
@@ -106,8 +119,11 @@ class SoftmaxCrossEntropyLoss:
         return self.criterion.loss, self.criterion.acc
 
     def gradient_computing(self):
-        """grad_W = xᵀ(y - t)/N and grad_b = Σ_n (y_n - t_n)/N for the last forward batch."""
-        self.linear.backward(self.criterion.backward())
+        """grad_W = xᵀ(y - t)/N and grad_b = Σ_n (y_n - t_n)/N for the last forward batch.
+
+        Only the parameters' gradients: dE/dx, which case 1 never uses, is not computed.
+        """
+        self.linear.gradients(self.criterion.backward())
 
     def predict(self, Input):
         """Class scores u = x W + b (N, num_output); argmax gives the predicted digit."""

@@ -36,10 +36,17 @@ class Network:
             x = layer.forward(x)
         return x
 
-    def backward(self, delta):
-        """δ = dE/d(output) back through every layer; returns dE/dx."""
-        for layer in reversed(self.layerList):
+    def backward(self, delta, input_grad=True):
+        """δ = dE/d(output) back through every layer; returns dE/dx.
+
+        input_grad=False (what training uses) skips dE/dx, as PyTorch does for inputs that need no
+        gradient: a first layer with a `gradients` method only stores grad_W, grad_b; returns None.
+        """
+        skip = not input_grad and len(self.layerList) > 0 and hasattr(self.layerList[0], 'gradients')
+        for layer in reversed(self.layerList[skip:]):
             delta = layer.backward(delta)
+        if skip:
+            return self.layerList[0].gradients(delta)
         return delta
 
     def predict(self, x):

@@ -12,7 +12,7 @@ Contract of a schedule: `update(optimizer, epoch, metrics)` is called after each
 """
 import numpy as np
 
-FLUSH_EVERY = 64   # steps between flushes of subnormal velocities
+FLUSH_EVERY = 64   # steps between flushes of small velocities (see flush_subnormals)
 
 
 class SGD:
@@ -25,6 +25,7 @@ class SGD:
         self.model = model
         self.learning_rate, self.momentum, self.weight_decay = learning_rate, momentum, weight_decay
         self.velocity = {}     # layer -> (v_W, v_b)
+        self._scratch = {}     # layer -> two arrays shaped like W and b, reused on every step
         self.steps = 0
 
     def layers(self):
@@ -33,33 +34,46 @@ class SGD:
         return [self.model] if getattr(self.model, 'trainable', False) else []
 
     def step(self):
-        """One update of every trainable parameter from its current gradient."""
+        """One update of every trainable parameter from its current gradient (allocates nothing)."""
         self.steps += 1
         flush = self.momentum > 0 and self.steps % FLUSH_EVERY == 0
         for layer in self.layers():
-            v_W, v_b = self._velocity_of(layer)
-            grad_W = layer.grad_W + self.weight_decay * layer.W if self.weight_decay else layer.grad_W
-            for param, velocity, grad in ((layer.W, v_W, grad_W), (layer.b, v_b, layer.grad_b)):
-                velocity *= self.momentum
-                velocity -= self.learning_rate * grad
-                param += velocity
-                if flush:
-                    flush_subnormals(velocity)
+            (v_W, v_b), (scratch_W, scratch_b) = self._buffers_of(layer)
+            self._update(layer.W, layer.grad_W, v_W, scratch_W, self.weight_decay, flush)
+            self._update(layer.b, layer.grad_b, v_b, scratch_b, 0.0, flush)
 
-    def _velocity_of(self, layer):
-        v = self.velocity.get(layer)
-        if v is None or v[0].shape != layer.W.shape or v[1].shape != layer.b.shape:
-            v = self.velocity[layer] = (np.zeros_like(layer.W), np.zeros_like(layer.b))
-        return v
+    def _update(self, param, grad, velocity, scratch, decay, flush):
+        """v = γ·v − α·∇E − αλ·w, then w = w + v, in place; α·∇E and αλ·w pass through `scratch`."""
+        velocity *= self.momentum
+        velocity -= np.multiply(grad, self.learning_rate, out=scratch)
+        if decay:
+            velocity -= np.multiply(param, self.learning_rate * decay, out=scratch)
+        param += velocity
+        if flush:
+            # below tiny/γ^64, |v| could turn subnormal before the next flush (for γ >= 0.5); the
+            # cap (2e-19 in float32) is still far below what can move a weight of size 1e-11
+            tiny = np.finfo(velocity.dtype).tiny
+            flush_subnormals(velocity, tiny * min(self.momentum ** -FLUSH_EVERY, 2.0 ** 64))
+
+    def _buffers_of(self, layer):
+        """((v_W, v_b), (scratch_W, scratch_b)); v starts at 0, and again if W or b changes shape or dtype."""
+        v, scratch, params = self.velocity.get(layer), self._scratch.get(layer), (layer.W, layer.b)
+        if v is None or scratch is None or any(a.shape != p.shape or a.dtype != p.dtype
+                                               for a, p in zip(v, params)):
+            v = self.velocity[layer] = tuple(np.zeros_like(p) for p in params)
+            scratch = self._scratch[layer] = tuple(np.empty_like(p) for p in params)
+        return v, scratch
 
 
-def flush_subnormals(array):
-    """Set subnormal entries to zero, in place.
+def flush_subnormals(array, below=None):
+    """Set entries with |v| < below to zero, in place; by default below is the smallest normal
+    float, so exactly the subnormal entries are zeroed.
 
     Velocities of weights that stop receiving gradient decay as γ^t into subnormal floats, whose
     arithmetic is 10-100× slower on x86; numpy cannot switch the CPU to flush-to-zero, so we do it.
     """
-    np.copyto(array, 0, where=np.abs(array) < np.finfo(array.dtype).tiny)
+    below = np.finfo(array.dtype).tiny if below is None else below
+    np.copyto(array, 0, where=np.abs(array) < below)
 
 
 class ReduceOnPlateau:

@@ -8,6 +8,7 @@ then optimizer.step(). History is kept in plain lists in `solver.history`.
 Run `python solver.py --help` for the command line.
 """
 import argparse
+import math
 import signal
 import threading
 import time
@@ -16,6 +17,7 @@ import numpy as np
 
 from dataloader import ArrayDataset, Dataloader, Dataset
 from loss import SoftmaxCrossEntropyLoss, SoftmaxCrossEntropyLossLayer
+from network import Network
 from optimizer import SGD, InverseTimeDecay, MomentumRamp, ReduceOnPlateau
 
 EVAL_BATCH = 2000   # evaluation runs in large chunks: fewer Python round trips, same result
@@ -163,8 +165,11 @@ class Solver:
         return self.criterion.loss, self.criterion.acc
 
     def backward(self):
+        """Gradients of the last forward batch, stored in the model's grad_W and grad_b."""
         if self.criterion is None:
             self.model.gradient_computing()
+        elif isinstance(self.model, Network):   # dE/dx of the images is never used
+            self.model.backward(self.criterion.backward(), input_grad=False)
         else:
             self.model.backward(self.criterion.backward())
 
@@ -196,7 +201,7 @@ class Solver:
         rates = self.optimizer.learning_rate, self.optimizer.momentum   # used in this epoch
         for iteration, (images, labels) in enumerate(self.train_loader):
             loss, acc = self.forward(images, labels)
-            if not np.isfinite(loss):
+            if not math.isfinite(loss):
                 return self._stop(f'loss became {loss} at epoch {epoch}, iteration {iteration}: '
                                   f'training diverged; try a smaller learning rate '
                                   f'(now {self.optimizer.learning_rate:g}).')
