@@ -166,9 +166,8 @@ def run_metrics(run, threshold):
     epoch (1-based) and cumulative training seconds at which val_acc ≥ threshold (None: never)."""
     reached = np.flatnonzero(np.asarray(run['val_acc']) >= threshold)
     first = int(reached[0]) if len(reached) else None
-    last = lambda key: run[key][-1] if run[key] else None   # noqa: E731 (a diverged run may have none)
-    return {'train_acc': last('train_acc'), 'val_acc': last('val_acc'), 'test_acc': run['test_acc'],
-            'train_loss': last('train_loss'),
+    final = {key: run[key][-1] if run[key] else None for key in ('train_acc', 'val_acc', 'train_loss')}
+    return {**final, 'test_acc': run['test_acc'],   # a run that diverged in epoch 1 has no final values
             'epoch_time': float(np.mean(run['epoch_time'])) if run['epoch_time'] else None,
             'epochs_to_threshold': None if first is None else first + 1,
             'seconds_to_threshold': None if first is None else float(np.sum(run['epoch_time'][:first + 1]))}
@@ -192,7 +191,8 @@ def run_experiments(settings, names=EXPERIMENTS, stream=sys.stdout):
     unknown = [n for n in names if n not in EXPERIMENTS]
     if unknown:
         raise ValueError(f'unknown experiment(s) {unknown}: expected some of {EXPERIMENTS}')
-    chosen = {name: plan(settings)[name] for name in names}
+    planned = plan(settings)
+    chosen = {name: planned[name] for name in names}
     unique = {spec_key(s): s for _, specs in chosen.values() for s in specs.values()}
     seeds, size = settings['seeds'], settings['train_size']
     progress = Progress(sum(epoch_cost(s, size) * s['epochs'] for s in unique.values()) * len(seeds),

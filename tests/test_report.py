@@ -110,3 +110,15 @@ def test_summary_statistics_over_seeds():
     assert s['epoch_time']['mean'] == 2.0 and s['epochs_to_threshold'] == {'mean': 2.0, 'std': 0.0, 'n': 1}
     assert s['seconds_to_threshold']['mean'] == 4.0
     assert report.summarize(runs[:1], 0.99)['epochs_to_threshold'] == {'mean': None, 'std': None, 'n': 0}
+
+
+@pytest.mark.filterwarnings('ignore::RuntimeWarning')   # the overflow that makes the run diverge
+def test_a_diverging_run_is_recorded_not_fatal():
+    import report_writer
+    settings = dict(report.QUICK, seeds=(0,), epochs=2, train_size=2000, learning_rates=(1e38,))
+    results = report.run_experiments(settings, ['learning_rate'], io.StringIO())
+    config = results['experiments']['learning_rate']['configs'][0]
+    assert config['runs'][0]['stop_reason'].startswith('loss became') and config['summary']['val_acc']['n'] == 0
+    assert json.loads(report_writer.to_json(results))['experiments']['learning_rate']['configs'][0]['runs']
+    assert '| α = 1e+38 | — | — |' in report_writer.markdown(results)
+    assert len(report_writer.sweep_figure(results, 'learning_rate').axes) == 2
