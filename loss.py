@@ -16,9 +16,11 @@ def softmax_parts(logit):
 
     y = softmax(u) = e^s / Σ_j e^{s_j} (N, K), and log y = s - log Σ_j e^{s_j} (the last is (N, 1)).
     """
-    s = logit - logit.max(axis=1, keepdims=True)
+    # numpy reduces along a short axis (K = 10) slowly: the max goes along the long axis of the
+    # transposed copy and the sum is a product with a vector of ones, each ~4x faster
+    s = logit - np.ascontiguousarray(logit.T).max(axis=0)[:, None]
     y = np.exp(s)
-    total = y.sum(axis=1, keepdims=True)
+    total = y @ np.ones((y.shape[1], 1), y.dtype)
     y /= total
     return s, y, np.log(total)
 
@@ -46,7 +48,7 @@ def check_targets(logit, gt):
 def accuracy(logit, gt):
     """Fraction of rows whose largest logit is the true class."""
     truth = gt if gt.ndim == 1 else gt.argmax(axis=1)
-    return float(np.mean(logit.argmax(axis=1) == truth))
+    return np.count_nonzero(logit.argmax(axis=1) == truth) / len(truth)
 
 
 def subtract_targets(y, gt):
@@ -66,7 +68,7 @@ class SoftmaxCrossEntropyLossLayer:
         gt = check_targets(logit, gt)
         s, self.y, log_total = softmax_parts(logit)
         if gt.ndim == 1:   # -log y_{n,t_n} = log Σ_j e^{s_nj} - s_{n,t_n}: no one-hot matrix
-            loss = log_total.mean() - s[np.arange(len(gt)), gt].mean()
+            loss = (log_total.sum() - s[np.arange(len(gt)), gt].sum()) / len(gt)
         else:
             loss = -(gt * (s - log_total)).sum(axis=1).mean()
         self.gt, self.loss, self.acc = gt, float(loss), accuracy(logit, gt)
