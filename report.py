@@ -272,6 +272,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         print('\nInterrupted: no report written.')
         return 130
+    except (ValueError, FileNotFoundError) as err:   # missing or malformed data files: named by the loader
+        parser.error(str(err))
     written = report_writer.write_report(results, args.out)
     print(f'Done in {_clock(time.perf_counter() - start)}: wrote ' + ', '.join(written))
     return 0
