@@ -120,7 +120,8 @@ def baseline_figures(results):
     three show the first seed's model on the test split."""
     config = results['experiments']['baseline']['configs'][0]
     runs, model = config['runs'], config['_model']
-    curves = vis.plot_panels({kind: {'train': _matrix(runs, f'train_{key}'), 'validation': _matrix(runs, f'val_{key}')}
+    curves = vis.plot_panels({kind: {'train': _matrix(runs, f'train_{key}'),
+                                     'validation': _matrix(runs, f'val_{key}')}
                               for kind, key in (('loss', 'loss'), ('accuracy', 'acc'))})
     images, labels, predictions = test_predictions(model, results['settings']['data_root'])
     return [curves, vis.plot_weights(model.W), vis.plot_confusion_matrix(confusion_matrix(labels, predictions)),
@@ -157,23 +158,22 @@ def mlp_figure(results):
 
 
 def pages(results):
-    """Every page of report.pdf in order, each a Figure titled with its section."""
-    def titled(title, *figures):
-        for figure in figures:
+    """Every page of report.pdf in order: the settings, then per experiment its table and figures."""
+    figures = {'baseline': lambda: baseline_figures(results),
+               'momentum': lambda: [curves_figure(results, 'momentum'), time_to_accuracy_figure(results)],
+               'learning_rate': lambda: [sweep_figure(results, 'learning_rate')],
+               'batch_size': lambda: [sweep_figure(results, 'batch_size')],
+               'mlp': lambda: [mlp_figure(results)]}
+    settings = [[key, str(value)] for key, value in results['settings'].items()]
+    out = [vis.plot_table(['setting', 'value'], settings, title="MNIST: the assignment's report (report.py)",
+                          notes=_settings_text(results))]
+    for name, build in figures.items():
+        out.append(table_figure(results, name))
+        for figure in build():
             if not figure.get_suptitle():
-                figure.suptitle(title)
-        return list(figures)
-    exps = results['experiments']
-    front = vis.plot_table(['setting', 'value'], [[k, str(v)] for k, v in results['settings'].items()],
-                           title='MNIST: the assignment\'s report (report.py)', notes=_settings_text(results))
-    return [front,
-            table_figure(results, 'baseline'), *titled(exps['baseline']['title'], *baseline_figures(results)),
-            table_figure(results, 'momentum'),
-            *titled(exps['momentum']['title'], curves_figure(results, 'momentum'), time_to_accuracy_figure(results)),
-            table_figure(results, 'learning_rate'),
-            *titled(exps['learning_rate']['title'], sweep_figure(results, 'learning_rate')),
-            table_figure(results, 'batch_size'), *titled(exps['batch_size']['title'], sweep_figure(results, 'batch_size')),
-            table_figure(results, 'mlp'), *titled(exps['mlp']['title'], mlp_figure(results))]
+                figure.suptitle(results['experiments'][name]['title'])
+            out.append(figure)
+    return out
 
 
 # ---------------------------------------------------------------- files
