@@ -48,7 +48,7 @@ def check_targets(logit, gt):
 def accuracy(logit, gt):
     """Fraction of rows whose largest logit is the true class."""
     truth = gt if gt.ndim == 1 else gt.argmax(axis=1)
-    return np.count_nonzero(logit.argmax(axis=1) == truth) / len(truth)
+    return int(np.count_nonzero(logit.argmax(axis=1) == truth)) / len(truth)
 
 
 def subtract_targets(y, gt):

@@ -72,7 +72,7 @@ def test_loss_layer_gradients(layer_class, one_hot):
     analytic = layer.backward()
     numerical = numerical_gradient(lambda: layer.forward(logit, gt), logit)
     assert relative_error(analytic, numerical) < 1e-6
-    assert isinstance(layer.loss, float) and isinstance(layer.acc, float)
+    assert type(layer.loss) is float and type(layer.acc) is float   # plain floats, not numpy scalars
 
 
 def test_softmax_backward_is_y_minus_t_over_n():

@@ -33,3 +33,16 @@ def test_runner_notebook_reaches_the_course_accuracies():
     assert accuracies[0] >= 0.895   # momentum 0
     assert accuracies[1] >= 0.918   # momentum 0.9
     assert len(list(outputs(notebook, 'image/png'))) >= 1   # the curves are drawn
+
+
+@pytest.mark.slow
+def test_mlp_notebook_reaches_the_case2_accuracies():
+    notebook = execute('mlp.ipynb')
+    text = ''.join(outputs(notebook, 'text'))
+    table = dict(re.findall(r'^\| (.+?) \| (\d\.\d+) \|$', text, flags=re.M))
+    accuracy = {name: float(value) for name, value in table.items()}
+    assert accuracy['Softmax-CE + ReLU'] >= 0.980
+    assert accuracy['Softmax-CE + ReLU, 784-512-256-10'] >= 0.983
+    assert accuracy['Euclidean + ReLU'] >= 0.96
+    assert accuracy['Softmax-CE + Sigmoid'] >= 0.93 and accuracy['Euclidean + Sigmoid'] >= 0.93
+    assert len(list(outputs(notebook, 'image/png'))) >= 6

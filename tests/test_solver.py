@@ -24,6 +24,7 @@ def test_case1_end_to_end_reaches_90_percent_on_the_test_set(capsys):
     assert loss[0] > loss[-1] and acc[-1] > acc[0]
     test_loss, test_acc = runner.test()
     assert test_acc >= 0.90 and test_loss < 0.4
+    assert type(test_loss) is float and type(test_acc) is float
     out = capsys.readouterr().out
     assert out.count('Average validation accuracy') == 3 and 'Batch [550]' not in out and 'Batch [500][550]' in out
 
