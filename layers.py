@@ -95,9 +95,10 @@ class ReLULayer:
     trainable = False
 
     def forward(self, Input):
-        """f(u) = u · f'(u), a new array; f'(u) is kept for backward."""
-        self.slope = (Input > 0).astype(Input.dtype)   # np.where is 10x slower on random signs
-        return Input * self.slope
+        """f(u) = max(0, u), a new array; f'(u) is kept for backward."""
+        # one pass writing 1.0/0.0 (np.where is ~10x slower on random signs)
+        self.slope = np.greater(Input, 0, out=np.empty_like(Input))
+        return np.maximum(Input, 0)
 
     def backward(self, delta):
         """δ ⊙ f'(u), a new array."""
