@@ -272,7 +272,6 @@ def build_mlp(hidden, activation='relu', seed=0, dtype='float32', init=None, num
     init defaults to the lecture's match: 'msra' for ReLU, 'xavier' for sigmoid and tanh.
     """
     from layers import FCLayer, ReLULayer, SigmoidLayer, TanhLayer
-    from network import Network
     act = {'relu': ReLULayer, 'sigmoid': SigmoidLayer, 'tanh': TanhLayer}[activation]
     init = init or ('msra' if activation == 'relu' else 'xavier')
     sizes, rngs = [num_input, *hidden, num_classes], np.random.SeedSequence(seed).spawn(len(hidden) + 1)
