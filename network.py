@@ -80,6 +80,23 @@ class Network:
         load_layers(path, self.trainable_layers())
 
 
+def build_mlp(hidden, activation='relu', seed=0, dtype='float32', init=None, num_input=784, num_classes=10):
+    """784-h1-...-10 Network with `activation` after every hidden layer.
+
+    init defaults to the lecture's match: 'msra' for ReLU, 'xavier' for sigmoid and tanh.
+    """
+    from layers import FCLayer, ReLULayer, SigmoidLayer, TanhLayer   # network.py itself needs no layer class
+    act = {'relu': ReLULayer, 'sigmoid': SigmoidLayer, 'tanh': TanhLayer}[activation]
+    init = init or ('msra' if activation == 'relu' else 'xavier')
+    sizes, rngs = [num_input, *hidden, num_classes], np.random.SeedSequence(seed).spawn(len(hidden) + 1)
+    net = Network()
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        net.add(FCLayer(n_in, n_out, init=init, rng=rngs[i], dtype=dtype))
+        if i < len(hidden):
+            net.add(act())
+    return net
+
+
 # ---------------------------------------------------------------- checkpoints
 
 def save_layers(path, layers, metadata):

@@ -143,7 +143,7 @@ def train_run(spec, seed, data, progress, train_size):
     for epoch in range(1, spec['epochs'] + 1):
         solver.train()
         if solver.stop_reason:
-            if solver.stop_reason.startswith('interrupted'):   # Ctrl-C: stop the whole report
+            if solver.stopped == 'interrupted':   # Ctrl-C: stop the whole report
                 raise KeyboardInterrupt(solver.stop_reason)
             break
         progress.epoch(epoch, spec['epochs'], solver.history['val_acc'][-1], cost)

@@ -17,7 +17,7 @@ import numpy as np
 
 from dataloader import ArrayDataset, Dataloader, Dataset
 from loss import SoftmaxCrossEntropyLoss, SoftmaxCrossEntropyLossLayer
-from network import Network
+from network import Network, build_mlp  # noqa: F401 (build_mlp: the CLI's, and the course's import)
 from optimizer import SGD, InverseTimeDecay, MomentumRamp, ReduceOnPlateau
 
 EVAL_BATCH = 2000   # evaluation runs in large chunks: fewer Python round trips, same result
@@ -116,7 +116,7 @@ class Solver:
         self.history = {key: [] for key in ('train_loss', 'train_' + self.metric, 'val_loss', 'val_' + self.metric,
                                             'learning_rate', 'momentum', 'epoch_time',
                                             'iteration_loss', 'grad_norms')}
-        self.stop_reason = None
+        self.stopped, self.stop_reason = None, None   # 'diverged' or 'interrupted', and the message
         self.best = None   # (val_acc or -val_mse, [(W, b), ...]) when cfg['keep_best']
 
     def build_loader(self, shuffle_seed):
@@ -202,7 +202,7 @@ class Solver:
         for iteration, (images, labels) in enumerate(self.train_loader):
             loss, acc = self.forward(images, labels)
             if not math.isfinite(loss):
-                return self._stop(f'loss became {loss} at epoch {epoch}, iteration {iteration}: '
+                return self._stop('diverged', f'loss became {loss} at epoch {epoch}, iteration {iteration}: '
                                   f'training diverged; try a smaller learning rate '
                                   f'(now {self.optimizer.learning_rate:g}).')
             self.backward()
@@ -215,7 +215,7 @@ class Solver:
                 self._print(f'Epoch [{epoch}][{cfg["max_epoch"]}]\t Batch [{iteration}][{len(self.train_loader)}]'
                             f'\t Training Loss {loss:.4f}\t {METRIC_NAMES[self.metric].capitalize()} {acc:.4f}')
             if interrupt.requested:
-                return self._stop(f'interrupted at epoch {epoch}, iteration {iteration}; history kept.')
+                return self._stop('interrupted', f'interrupted at epoch {epoch}, iteration {iteration}; history kept.')
         h['epoch_time'].append(time.perf_counter() - start)
         h['learning_rate'].append(rates[0])
         h['momentum'].append(rates[1])
@@ -242,8 +242,8 @@ class Solver:
         for layer, (W, b) in zip(self.optimizer.layers(), self.best[1]):
             layer.W, layer.b = W.copy(), b.copy()
 
-    def _stop(self, reason):
-        self.stop_reason = reason
+    def _stop(self, kind, reason):
+        self.stopped, self.stop_reason = kind, reason
         print('Training stopped: ' + reason)
         return False
 
@@ -264,23 +264,6 @@ class Solver:
 
     def test(self):
         return self.evaluate(self.test_loader)
-
-
-def build_mlp(hidden, activation='relu', seed=0, dtype='float32', init=None, num_input=784, num_classes=10):
-    """784-h1-...-10 Network with `activation` after every hidden layer.
-
-    init defaults to the lecture's match: 'msra' for ReLU, 'xavier' for sigmoid and tanh.
-    """
-    from layers import FCLayer, ReLULayer, SigmoidLayer, TanhLayer
-    act = {'relu': ReLULayer, 'sigmoid': SigmoidLayer, 'tanh': TanhLayer}[activation]
-    init = init or ('msra' if activation == 'relu' else 'xavier')
-    sizes, rngs = [num_input, *hidden, num_classes], np.random.SeedSequence(seed).spawn(len(hidden) + 1)
-    net = Network()
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        net.add(FCLayer(n_in, n_out, init=init, rng=rngs[i], dtype=dtype))
-        if i < len(hidden):
-            net.add(act())
-    return net
 
 
 def parse_args(argv=None):

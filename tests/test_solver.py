@@ -89,7 +89,7 @@ def test_divergence_stops_with_a_message_and_keeps_the_history(capsys):
     runner.optimizer.learning_rate = 1e38   # overflows float32 weights on the next step
     loss, acc = runner.train()
     assert len(loss) == len(acc) == 1
-    assert 'epoch 1, iteration 1' in runner.stop_reason and 'smaller learning rate' in runner.stop_reason
+    assert runner.stopped == 'diverged' and 'epoch 1, iteration 1' in runner.stop_reason and 'smaller learning rate' in runner.stop_reason
     assert 'Training stopped' in capsys.readouterr().out
 
 
@@ -106,7 +106,8 @@ def test_ctrl_c_stops_after_the_current_batch_and_keeps_the_history():
     runner = Solver({**QUIET, 'max_epoch': 2, 'model': net, 'criterion': InterruptOnThirdBatch()})
     loss, _ = runner.train()
     assert runner.optimizer.steps == 3 and len(runner.history['iteration_loss']) == 3
-    assert loss == [] and 'interrupted at epoch 0, iteration 2' in runner.stop_reason
+    assert loss == [] and runner.stopped == 'interrupted'
+    assert 'interrupted at epoch 0, iteration 2' in runner.stop_reason
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
