@@ -6,7 +6,7 @@ import pytest
 from layers import FCLayer, ReLULayer, SigmoidLayer, TanhLayer
 from loss import SoftmaxCrossEntropyLoss, SoftmaxCrossEntropyLossLayer
 from network import Network
-from optimizer import SGD
+from optimizer import BLOCK, SGD
 
 rng = np.random.default_rng(0)
 
@@ -90,9 +90,26 @@ def test_a_step_updates_in_place_and_keeps_its_buffers():
     layer.grad_W, layer.grad_b = np.ones((3, 2), np.float32), np.ones((1, 2), np.float32)
     W = layer.W
     sgd.step()
-    buffers = [id(a) for a in (*sgd.velocity[layer], *sgd._scratch[layer])]
+    buffers = [id(a) for a in (*sgd.velocity[layer], sgd._scratch[layer])]
     sgd.step()
-    assert layer.W is W and buffers == [id(a) for a in (*sgd.velocity[layer], *sgd._scratch[layer])]
+    assert layer.W is W and buffers == [id(a) for a in (*sgd.velocity[layer], sgd._scratch[layer])]
+
+
+@pytest.mark.parametrize('order', ['C', 'F'])
+def test_the_update_piece_by_piece_is_the_update_of_the_whole(order):
+    # 300 x 250 = 75,000 weights: more than two pieces of BLOCK; an F-ordered W is updated whole
+    layer = FCLayer(300, 250, rng=0, dtype=np.float64)
+    layer.W = np.asarray(layer.W, order=order)
+    sgd = SGD(Network([layer]), 0.1, momentum=0.9, weight_decay=0.01)
+    rng = np.random.default_rng(1)
+    w, v = layer.W.copy(), np.zeros_like(layer.W)
+    for _ in range(3):
+        layer.grad_W, layer.grad_b = rng.standard_normal((300, 250)), rng.standard_normal((1, 250))
+        sgd.step()
+        v = 0.9 * v - 0.1 * (layer.grad_W + 0.01 * w)
+        w = w + v
+    assert layer.W.size > 2 * BLOCK
+    np.testing.assert_allclose(layer.W, w, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize('momentum', [0.5, 0.9, 0.99])
