@@ -230,8 +230,8 @@ class Dataset:
         """All images as x = pixels / 255 - mean(pixels / 255), (N, 784) dtype, computed once.
 
         One copy is kept, of the last dtype asked for (the train split in float32: 172 MB beside
-        its 43 MB of uint8 pixels). Gathering a batch from it measured 1.2-1.4x faster per
-        softmax-regression step than preprocessing each batch from the pixels.
+        its 43 MB of uint8 pixels). Gathering batches from it, a softmax-regression step measured
+        257 / 928 us at batch 100 / 512, against 290-451 / 1057-1216 us preprocessing every batch.
         """
         dtype = np.dtype(dtype)
         if dtype not in self._preprocessed:

@@ -73,8 +73,9 @@ class SGD:
 def _blocks(param, grad, velocity):
     """The three arrays cut into matching flat pieces of BLOCK elements, or whole if one is not
     C-contiguous. A piece of w, ∇E, v and the scratch fit in the 1-2 MiB L2 cache together, so the
-    update's four passes over a piece read memory once instead of four times (~1.4x faster on W1 of
-    the 784-256-10 MLP)."""
+    update's four passes over a piece read memory once instead of four times (W1 of the 784-256-10
+    MLP, measured: 167 -> 123 us alone; in the training loop 0.94x / 0.84x of the whole-array
+    update's time at batch 100 / 512)."""
     if param.size <= BLOCK or not all(a.flags.c_contiguous for a in (param, grad, velocity)):
         return [(param, grad, velocity)]
     flat = [a.reshape(-1) for a in (param, grad, velocity)]
@@ -82,8 +83,11 @@ def _blocks(param, grad, velocity):
 
 
 def _view_like(scratch, array):
-    """`scratch` viewed with the shape of `array`, or None (numpy allocates) when it is too small."""
-    return scratch[:array.size].reshape(array.shape) if array.size <= scratch.size else None
+    """`scratch` viewed with the shape of `array`, or None (numpy allocates) when it is too small
+    or of another dtype (a float64 b beside a float32 W keeps its float64 arithmetic)."""
+    if array.size > scratch.size or array.dtype != scratch.dtype:
+        return None
+    return scratch[:array.size].reshape(array.shape)
 
 
 def flush_subnormals(array, below=None):

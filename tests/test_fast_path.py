@@ -126,3 +126,12 @@ def test_no_velocity_is_ever_subnormal(momentum):
         assert np.all((v == 0) | (np.abs(v) >= tiny))
         seen_zero |= not v.any()
     assert seen_zero
+
+
+def test_a_float64_bias_beside_a_float32_weight_is_updated_in_float64():
+    layer = FCLayer(3, 2, rng=0)          # float32 W
+    layer.b = np.zeros((1, 2))            # float64 b
+    sgd = SGD(Network([layer]), 0.1)
+    layer.grad_W, layer.grad_b = np.zeros((3, 2), np.float32), np.full((1, 2), 1 / 3)
+    sgd.step()
+    assert layer.b.dtype == np.float64 and np.array_equal(layer.b, np.full((1, 2), -(0.1 * (1 / 3))))
