@@ -142,7 +142,7 @@ def train_run(spec, seed, data, progress, train_size):
     solver, cost = Solver(solver_cfg(spec, seed, data)), epoch_cost(spec, train_size)
     for epoch in range(1, spec['epochs'] + 1):
         solver.train()
-        if solver.stop_reason:
+        if solver.stopped:
             if solver.stopped == 'interrupted':   # Ctrl-C: stop the whole report
                 raise KeyboardInterrupt(solver.stop_reason)
             break

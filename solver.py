@@ -136,7 +136,7 @@ class Solver:
     def build_model(self, init_seed):
         cfg = self.cfg
         if cfg['model'] is None:
-            dim = self.train_loader.dataset.batch(np.arange(1))[0].shape[1]
+            dim = self.train_loader.dataset.batch(np.arange(1), self.train_loader.dtype)[0].shape[1]
             return SoftmaxCrossEntropyLoss(dim, cfg['num_classes'], rng=init_seed, dtype=cfg['dtype']), None
         return cfg['model'], cfg['criterion'] or SoftmaxCrossEntropyLossLayer()
 

@@ -179,3 +179,19 @@ def test_interrupted_save_keeps_the_old_checkpoint(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         small_network().save(path)
     assert path.read_bytes() == before and os.listdir(tmp_path) == ['net.npz']
+
+
+def test_each_split_is_preprocessed_once_in_the_dtype_asked_for(monkeypatch):
+    import dataloader
+    made = []
+    original = dataloader.Dataset.preprocessed
+
+    def recording(self, dtype=np.float32):
+        if np.dtype(dtype) not in self._preprocessed:
+            made.append((self.mode, np.dtype(dtype).name))
+        return original(self, dtype)
+    monkeypatch.setattr(dataloader.Dataset, 'preprocessed', recording)
+    runner = Solver({**QUIET, 'max_epoch': 1, 'batch_size': 5000, 'dtype': 'float64'})
+    runner.train()
+    runner.test()
+    assert sorted(made) == [('test', 'float64'), ('train', 'float64'), ('val', 'float64')]
