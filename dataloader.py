@@ -124,8 +124,11 @@ def _load_split_cached(image_path, label_path, keys):
     return images, labels
 
 
-def load_split(data_root, split, download_missing=True):
-    """(images (N, 784) uint8, labels (N,) uint8) of the 'train' or 't10k' files in data_root."""
+def load_split(data_root, split, download_missing=True, num_classes=None):
+    """(images (N, 784) uint8, labels (N,) uint8) of the 'train' or 't10k' files in data_root.
+
+    num_classes: when given, a label outside 0..num_classes-1 is a DataFormatError naming the labels file.
+    """
     stems = SPLIT_FILES[split]
     paths = [find_file(data_root, stem) for stem in stems]
     if None in paths:
@@ -134,7 +137,39 @@ def load_split(data_root, split, download_missing=True):
         download(data_root, [s for s, p in zip(stems, paths) if p is None])
         paths = [find_file(data_root, stem) for stem in stems]
     keys = tuple((os.stat(p).st_mtime_ns, os.stat(p).st_size) for p in paths)
-    return _load_split_cached(os.path.abspath(paths[0]), os.path.abspath(paths[1]), keys)
+    images, labels = _load_split_cached(os.path.abspath(paths[0]), os.path.abspath(paths[1]), keys)
+    if num_classes is not None and len(labels) and labels.max() >= num_classes:
+        bad = int(labels.max())
+        raise DataFormatError(f'{paths[1]}: label {bad} at index {int(labels.argmax())} is outside '
+                              f'0..{num_classes - 1} (num_classes={num_classes})')
+    return images, labels
+
+
+def preprocess(images, dtype=np.float32):
+    """The course's preprocessing of uint8 images (N, 784): x = pixels / 255 - mean(pixels / 255) of
+    each image, as `dtype` (N, 784)."""
+    dtype = np.dtype(dtype)
+    means = images.sum(axis=1, dtype=np.int64) / (255.0 * images.shape[1])
+    out = np.multiply(images, dtype.type(1 / 255), dtype=dtype)
+    out -= means.astype(dtype)[:, None]
+    return out
+
+
+def load_mnist(data_root='data', num_classes=10, dtype=np.float32):
+    """(data_train, data_test): the course's case-2 data, without TensorFlow.
+
+    Replaces the course notebook's TensorFlow cells (load_data, decode_image, decode_label,
+    tf.data.Dataset): each is an ArrayDataset of all 60,000 training (or 10,000 test) images,
+    x (N, 784) `dtype` preprocessed as the course's decode does (pixels / 255 minus the image's own
+    mean), and one-hot targets t (N, num_classes) of the same dtype. `solver.train` takes the first,
+    `solver.test` the second.
+    """
+    datasets = []
+    for split, mode in (('train', 'train'), ('test', 'test')):
+        images, labels = load_split(data_root, split, num_classes=num_classes)
+        one_hot = np.eye(num_classes, dtype=dtype)[labels]
+        datasets.append(ArrayDataset(preprocess(images, dtype), one_hot, mode=mode))
+    return tuple(datasets)
 
 
 # ---------------------------------------------------------------- download
@@ -196,18 +231,13 @@ class Dataset:
     def __init__(self, data_root, mode='train', num_classes=10, download_missing=True):
         if mode not in ('train', 'val', 'test'):
             raise ValueError(f"Dataset mode {mode!r}: expected 'train', 'val' or 'test'")
-        images, labels = load_split(data_root, 'test' if mode == 'test' else 'train', download_missing)
+        split = 'test' if mode == 'test' else 'train'
+        images, labels = load_split(data_root, split, download_missing, num_classes)
         rows = {'train': slice(0, NUM_TRAIN), 'val': slice(NUM_TRAIN, None), 'test': slice(None)}[mode]
         self.mode, self.num_classes = mode, num_classes
         self.images, self.labels = images[rows], labels[rows].astype(np.int64)
         if len(self.images) == 0:
-            raise DataFormatError(f'{data_root}: the {mode!r} split is empty')
-        if self.labels.max() >= num_classes:
-            bad = int(self.labels.max())
-            raise DataFormatError(f'{data_root}: label {bad} in the {mode!r} split is outside '
-                                  f'0..{num_classes - 1} (num_classes={num_classes})')
-        # mean(pixels / 255) per image, subtracted from every image (the course's preprocessing)
-        self.image_means = self.images.sum(axis=1, dtype=np.int64) / (255.0 * self.images.shape[1])
+            raise DataFormatError(f'{find_file(data_root, SPLIT_FILES[split][0])}: the {mode!r} split is empty')
         self._preprocessed = {}
 
     def __len__(self):
@@ -235,9 +265,7 @@ class Dataset:
         """
         dtype = np.dtype(dtype)
         if dtype not in self._preprocessed:
-            images = np.multiply(self.images, dtype.type(1 / 255), dtype=dtype)
-            images -= self.image_means.astype(dtype)[:, None]
-            self._preprocessed = {dtype: images}
+            self._preprocessed = {dtype: preprocess(self.images, dtype)}
         return self._preprocessed[dtype]
 
 
@@ -262,7 +290,7 @@ class ArrayDataset:
     def batch(self, indices, dtype=np.float32, out=None):
         """(inputs (B, d) as dtype, targets (B, ...)) for an index array."""
         if out is None:
-            return self.inputs[indices].astype(dtype), self.targets[indices]
+            return self.inputs[indices].astype(dtype, copy=False), self.targets[indices]
         np.take(self.inputs, indices, axis=0, out=out)
         return out, self.targets[indices]
 

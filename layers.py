@@ -32,17 +32,22 @@ def init_std(scheme, num_input, std=None):
 class FCLayer:
     """Fully connected layer u = x W + b, with W (num_input, num_output) and b (1, num_output).
 
-    init: 'gaussian' | 'xavier' | 'msra'; the course's `actFunction='relu'|'sigmoid'` keyword
-    picks 'msra' or 'xavier' instead. rng: a seed or np.random.Generator for W; b starts at zero.
+    The course's signature: FCLayer(num_input, num_output, actFunction='relu', trainable=True);
+    actFunction only picks the init scale: 'relu' -> 'msra', 'sigmoid' or 'tanh' -> 'xavier'.
+    Keyword-only extras: init ('gaussian' | 'xavier' | 'msra', overrides actFunction), std (of
+    'gaussian'), rng (a seed or np.random.Generator for W; b starts at zero), dtype.
     """
 
-    def __init__(self, num_input, num_output, init='msra', trainable=True, actFunction=None,
-                 std=None, rng=None, dtype=np.float32):
-        if actFunction is not None:
-            schemes = {'relu': 'msra', 'sigmoid': 'xavier', 'tanh': 'xavier'}
-            if actFunction not in schemes:
-                raise ValueError(f"actFunction {actFunction!r}: expected 'relu' or 'sigmoid'")
-            init = schemes[actFunction]
+    def __init__(self, num_input, num_output, actFunction='relu', trainable=True, *,
+                 init=None, std=None, rng=None, dtype=np.float32):
+        schemes = {'relu': 'msra', 'sigmoid': 'xavier', 'tanh': 'xavier'}
+        if actFunction not in schemes:
+            raise ValueError(f'FCLayer actFunction {actFunction!r}: expected one of {tuple(schemes)} '
+                             f"(the third positional argument; pass an init scheme as init='...')")
+        for name, value in (('num_input', num_input), ('num_output', num_output)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f'FCLayer {name} = {value!r}: expected a positive integer')
+        init = init or schemes[actFunction]
         scale = init_std(init, num_input, std)
         rng = np.random.default_rng(rng)
         self.num_input, self.num_output, self.init = num_input, num_output, init

@@ -10,6 +10,8 @@ Contract of a schedule: `update(optimizer, epoch, metrics)` is called after each
 `epoch` the number of epochs completed (1, 2, ...) and `metrics` a dict holding 'train_loss' and
 'val_loss'; it may change `optimizer.learning_rate` and `optimizer.momentum`.
 """
+import numbers
+
 import numpy as np
 
 FLUSH_EVERY = 64   # steps between flushes of small velocities (see flush_subnormals)
@@ -20,22 +22,37 @@ class SGD:
     """v = γ·v − α·(∇E + λ·w);  w = w + v.  For biases, λ = 0 (biases are not decayed).
 
     With γ = 0 this is exactly w = w − α·∇J. Each parameter has its own velocity, starting at 0.
+    Two ways to make one (see `_parse_sgd_args`):
+        SGD(model, learning_rate, momentum=0.0, weight_decay=0.0)   case 1: then step()
+        SGD(learning_rate, weight_decay=0.0)                         the course's case 2: then step(model)
     """
 
-    def __init__(self, model, learning_rate, momentum=0.0, weight_decay=0.0):
+    def __init__(self, *args, **kwargs):
+        model, self.learning_rate, self.momentum, self.weight_decay = _parse_sgd_args(args, kwargs)
         self.model = model
-        self.learning_rate, self.momentum, self.weight_decay = learning_rate, momentum, weight_decay
         self.velocity = {}     # layer -> (v_W, v_b)
         self._scratch = {}     # layer -> one flat array for α·∇E, reused on every step
         self.steps = 0
 
+    def bind(self, model):
+        """Update `model` from now on (the course's SGD(α, λ) is made before its model); returns self."""
+        self.model = model
+        return self
+
     def layers(self):
+        if self.model is None:
+            raise ValueError('this SGD has no model yet: call step(model), or make it as SGD(model, learning_rate)')
         if hasattr(self.model, 'trainable_layers'):
             return self.model.trainable_layers()
         return [self.model] if getattr(self.model, 'trainable', False) else []
 
-    def step(self):
-        """One update of every trainable parameter from its current gradient (allocates nothing)."""
+    def step(self, model=None):
+        """One update of every trainable parameter from its current gradient (allocates nothing).
+
+        model: the course's case-2 call `optimizer.step(model)`; it binds the optimizer to it.
+        """
+        if model is not None:
+            self.bind(model)
         self.steps += 1
         flush = self.momentum > 0 and self.steps % FLUSH_EVERY == 0
         for layer in self.layers():
@@ -68,6 +85,45 @@ class SGD:
             v = self.velocity[layer] = tuple(np.zeros_like(p) for p in params)
             self._scratch[layer] = np.empty(max(min(BLOCK, layer.W.size), layer.b.size), layer.W.dtype)
         return v, self._scratch[layer]
+
+
+SGD_FORMS = ('SGD(model, learning_rate, momentum=0.0, weight_decay=0.0) then step(), '
+             'or the course\'s case-2 SGD(learning_rate, weight_decay=0.0) then step(model)')
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _parse_sgd_args(args, kwargs):
+    """(model or None, α, γ, λ) from a call in one of the two forms; TypeError for anything else.
+
+    A first argument that is a number can only be the course's learning rate, so SGD(0.001, 0.1)
+    means α = 0.001, λ = 0.1; an object there is the model.
+    """
+    course = (args and _is_number(args[0])) or (not args and 'model' not in kwargs)
+    names = ('learning_rate', 'weight_decay') if course else ('model', 'learning_rate', 'momentum', 'weight_decay')
+    given = dict(zip(names, args))
+    if len(args) > len(names) or set(given) & set(kwargs) or set(kwargs) - set(names):
+        raise TypeError(f'SGD{_call_text(args, kwargs)} matches neither accepted form: {SGD_FORMS}')
+    given.update(kwargs)
+    model = given.pop('model', None)
+    if not course and not (hasattr(model, 'trainable_layers') or hasattr(model, 'trainable')):
+        raise TypeError(f'SGD: the model {model!r} has neither trainable_layers() nor trainable; '
+                        f'the accepted forms: {SGD_FORMS}')
+    values = {'learning_rate': given.get('learning_rate'), 'momentum': given.get('momentum', 0.0),
+              'weight_decay': given.get('weight_decay', 0.0)}
+    for name, value in values.items():
+        low_ok = value > 0 if name == 'learning_rate' else value >= 0
+        if not _is_number(value) or not low_ok or (name == 'momentum' and value >= 1):
+            allowed = {'learning_rate': 'a number > 0', 'momentum': 'a number in [0, 1)',
+                       'weight_decay': 'a number >= 0'}[name]
+            raise ValueError(f'SGD: {name} = {value!r}, expected {allowed}; the accepted forms: {SGD_FORMS}')
+    return model, float(values['learning_rate']), float(values['momentum']), float(values['weight_decay'])
+
+
+def _call_text(args, kwargs):
+    return '(' + ', '.join([repr(a) for a in args] + [f'{k}={v!r}' for k, v in kwargs.items()]) + ')'
 
 
 def _blocks(param, grad, velocity):

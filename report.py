@@ -25,7 +25,7 @@ os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
 import numpy as np  # noqa: E402 (after the thread setting)
 
 from dataloader import NUM_TRAIN, Dataset  # noqa: E402
-from loss import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer  # noqa: E402
+from criterion import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer  # noqa: E402
 from solver import Solver, build_mlp  # noqa: E402
 
 SOFTMAX_BASE = {'learning_rate': 0.01, 'batch_size': 100, 'momentum': 0.9, 'momentum_ramp_epochs': 0}

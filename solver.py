@@ -15,72 +15,17 @@ import time
 
 import numpy as np
 
-from dataloader import ArrayDataset, Dataloader, Dataset
-from loss import SoftmaxCrossEntropyLoss, SoftmaxCrossEntropyLossLayer
+from config import check_cfg
+from dataloader import NUM_TRAIN, ArrayDataset, Dataloader, Dataset
+from criterion import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
+from loss import SoftmaxCrossEntropyLoss
 from network import Network, build_mlp  # noqa: F401 (build_mlp: the CLI's, and the course's import)
 from optimizer import SGD, InverseTimeDecay, MomentumRamp, ReduceOnPlateau
 
+NUM_VAL = 5000     # the course validates on the 5,000 samples after the first 55,000
 EVAL_BATCH = 2000   # evaluation runs in large chunks: fewer Python round trips, same result
 # what a criterion's `.acc` holds, by its `metric` attribute (absent: 'acc'; loss.RegressionLossLayer: 'mse')
 METRIC_NAMES = {'acc': 'accuracy', 'mse': 'mean squared error'}
-
-
-def _number(low, high=None, integer=False, low_open=False, high_open=True):
-    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-
-    def check(v):
-        if isinstance(v, bool) or not isinstance(v, kinds):
-            return False
-        return (v > low if low_open else v >= low) and (high is None or (v < high if high_open else v <= high))
-    left, right = '(' if low_open else '[', ')' if high_open or high is None else ']'
-    return check, f"{'an integer' if integer else 'a number'} in {left}{low}, {'∞' if high is None else high}{right}"
-
-
-def _choice(*options):
-    return (lambda v: v in options), f'one of {options}'
-
-
-# key: (default, (check, what is allowed))
-CFG_KEYS = {
-    'data_root': ('data', ((lambda v: isinstance(v, str) and v != ''), 'a folder path (str)')),
-    'data': (None, ((lambda v: v is None or (isinstance(v, dict) and set(v) == {'train', 'val', 'test'})),
-                    "None (read data_root) or {'train': (X, y), 'val': (X, y), 'test': (X, y)}")),
-    'max_epoch': (10, _number(1, integer=True)),
-    'batch_size': (100, _number(1, integer=True)),
-    'learning_rate': (0.01, _number(0, low_open=True)),
-    'momentum': (0.0, _number(0, 1)),
-    'weight_decay': (0.0, _number(0)),
-    'display_freq': (50, _number(1, integer=True)),
-    'seed': (0, _number(0, integer=True)),
-    'dtype': ('float32', _choice('float32', 'float64')),
-    'num_classes': (10, _number(2, integer=True)),
-    'model': (None, ((lambda v: v is None or hasattr(v, 'trainable_layers')), 'None or a Network')),
-    'criterion': (None, ((lambda v: v is None or hasattr(v, 'backward')), 'None or a loss layer')),
-    'lr_schedule': (None, _choice(None, 'plateau', 'inverse_time')),
-    'lr_factor': (0.5, _number(0, 1, low_open=True)),
-    'lr_threshold': (1e-3, _number(0)),
-    'lr_monitor': ('val_loss', _choice('val_loss', 'train_loss')),
-    'lr_decay_b': (10.0, _number(0, low_open=True)),
-    'momentum_ramp_epochs': (0, _number(0, integer=True)),
-    'keep_best': (False, _choice(False, True)),
-    'verbose': (True, _choice(False, True)),
-}
-
-
-def check_cfg(cfg):
-    """cfg completed with defaults; ValueError naming the key, value and what is allowed."""
-    if not isinstance(cfg, dict):
-        raise ValueError(f'cfg must be a dict, got {type(cfg).__name__}')
-    unknown = sorted(set(cfg) - set(CFG_KEYS))
-    if unknown:
-        raise ValueError(f'unknown cfg key(s) {unknown}; valid keys: {sorted(CFG_KEYS)}')
-    full = {key: cfg.get(key, default) for key, (default, _) in CFG_KEYS.items()}
-    for key, (_, (check, allowed)) in CFG_KEYS.items():
-        if not check(full[key]):
-            raise ValueError(f'cfg[{key!r}] = {full[key]!r}: expected {allowed}')
-    if full['criterion'] is not None and full['model'] is None:
-        raise ValueError("cfg['criterion'] is set but cfg['model'] is not: a loss layer needs a Network")
-    return full
 
 
 class _DeferInterrupt:
@@ -124,13 +69,12 @@ class Solver:
         if cfg['data'] is None:
             datasets = [Dataset(cfg['data_root'], mode, cfg['num_classes']) for mode in ('train', 'val', 'test')]
         else:
-            datasets = [d if isinstance(d, ArrayDataset) else ArrayDataset(*d, mode=mode)
-                        for mode, d in ((m, cfg['data'][m]) for m in ('train', 'val', 'test'))]
+            datasets = [_as_dataset(cfg['data'].get(mode), mode) for mode in ('train', 'val', 'test')]
         if cfg['batch_size'] > len(datasets[0]):
             raise ValueError(f"cfg['batch_size'] = {cfg['batch_size']}: expected at most "
                              f'{len(datasets[0])}, the size of the training split')
-        train = Dataloader(datasets[0], cfg['batch_size'], True, cfg['max_epoch'], shuffle_seed, dtype)
-        evals = [Dataloader(d, min(EVAL_BATCH, len(d)), dtype=dtype) for d in datasets[1:]]
+        train = Dataloader(datasets[0], cfg['batch_size'], cfg['shuffle'], cfg['max_epoch'], shuffle_seed, dtype)
+        evals = [None if d is None else Dataloader(d, min(EVAL_BATCH, len(d)), dtype=dtype) for d in datasets[1:]]
         return (train, *evals)
 
     def build_model(self, init_seed):
@@ -143,6 +87,8 @@ class Solver:
     def build_optimizer(self):
         cfg = self.cfg
         self.schedules = []
+        if cfg['optimizer'] is not None:
+            return cfg['optimizer'].bind(self.model)
         if cfg['lr_schedule'] == 'plateau':
             self.schedules.append(ReduceOnPlateau(cfg['lr_factor'], cfg['lr_threshold'], cfg['lr_monitor']))
         elif cfg['lr_schedule'] == 'inverse_time':
@@ -159,10 +105,7 @@ class Solver:
 
     def forward(self, images, labels):
         """(loss, acc) of a batch, leaving in the model what the backward pass needs."""
-        if self.criterion is None:
-            return self.model.forward(images, labels)
-        self.criterion.forward(self.model.forward(images), labels)
-        return self.criterion.loss, self.criterion.acc
+        return forward_batch(self.model, self.criterion, images, labels)
 
     def backward(self):
         """Gradients of the last forward batch, stored in the model's grad_W and grad_b."""
@@ -253,17 +196,93 @@ class Solver:
 
     def evaluate(self, loader):
         """(loss, acc) over a whole split: the sample-weighted mean over its batches."""
-        total_loss = total_acc = 0.0
-        for images, labels in loader:
-            loss, acc = self.forward(images, labels)
-            total_loss, total_acc = total_loss + loss * len(labels), total_acc + acc * len(labels)
-        return total_loss / len(loader.dataset), total_acc / len(loader.dataset)
+        return evaluate(self.model, self.criterion, loader)
 
     def validate(self):
         return self.evaluate(self.val_loader)
 
     def test(self):
+        if self.test_loader is None:
+            raise ValueError("this Solver has no test split: cfg['data'] holds only 'train' and 'val'")
         return self.evaluate(self.test_loader)
+
+
+def forward_batch(model, criterion, images, labels):
+    """(loss, acc) of a batch: case 1's model.forward(x, y), or criterion.forward(net.forward(x), y)."""
+    if criterion is None:
+        return model.forward(images, labels)
+    criterion.forward(model.forward(images), labels)
+    return criterion.loss, criterion.acc
+
+
+def evaluate(model, criterion, loader):
+    """(loss, acc) over every sample of `loader`: the sample-weighted mean over its batches."""
+    total_loss = total_acc = 0.0
+    for images, labels in loader:
+        loss, acc = forward_batch(model, criterion, images, labels)
+        total_loss, total_acc = total_loss + loss * len(labels), total_acc + acc * len(labels)
+    return total_loss / len(loader.dataset), total_acc / len(loader.dataset)
+
+
+def _as_dataset(data, mode):
+    """A dataset as it is (anything with batch(), e.g. load_mnist's), an (X, y) pair wrapped; None stays."""
+    if data is None or hasattr(data, 'batch'):
+        return data
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        return ArrayDataset(*data, mode=mode)
+    raise ValueError(f'{mode!r} data of type {type(data).__name__}: expected a dataset from '
+                     f'dataloader.load_mnist() or an (inputs (N, d), targets) pair')
+
+
+# ---------------------------------------------------------------- the course's case-2 functions
+
+def train(model, criterion, optimizer, dataset, max_epoch, batch_size, disp_freq):
+    """The course's case-2 `train`: the first 55,000 samples of `dataset` train `model` (in order,
+    no shuffle, as the course's solver), the next 5,000 validate it after every epoch.
+
+    dataset: the first of `dataloader.load_mnist()` (or an (X, T) pair); optimizer: e.g. the
+    course's SGD(learning_rate, weight_decay). Prints the course's lines every `disp_freq` batches
+    and per epoch; runs the Solver's one loop, so divergence and Ctrl-C stop it cleanly.
+    Returns (model, val_loss, val_acc): the model and two lists of max_epoch floats.
+    """
+    inputs, targets = _course_arrays(dataset)
+    data = {'train': ArrayDataset(inputs[:NUM_TRAIN], targets[:NUM_TRAIN], mode='train'),
+            'val': ArrayDataset(inputs[NUM_TRAIN:NUM_TRAIN + NUM_VAL], targets[NUM_TRAIN:NUM_TRAIN + NUM_VAL],
+                                mode='val')}
+    solver = Solver({'data': data, 'model': model, 'criterion': criterion, 'optimizer': optimizer,
+                     'max_epoch': max_epoch, 'batch_size': batch_size, 'display_freq': disp_freq,
+                     'shuffle': False, 'dtype': _dtype_of(inputs)})
+    solver.train()
+    return model, solver.history['val_loss'], solver.history['val_' + solver.metric]
+
+
+def test(model, criterion, dataset, batch_size, disp_freq=None):
+    """The course's case-2 `test`: every sample of `dataset` once; prints and returns the accuracy.
+
+    disp_freq is accepted for the course's signature; testing prints one line.
+    """
+    dataset = _as_dataset(dataset, 'test')
+    print('Testing...')
+    loader = Dataloader(dataset, batch_size, dtype=_dtype_of(dataset.batch(np.arange(1))[0]))
+    _, acc = evaluate(model, criterion, loader)
+    print(f'The test accuracy is {acc:.4f}.\n')
+    return acc
+
+
+def _course_arrays(dataset):
+    """(inputs, targets) of the course's training data; clear error when it cannot hold 55,000 + val."""
+    dataset = _as_dataset(dataset, 'train')
+    inputs, targets = getattr(dataset, 'inputs', None), getattr(dataset, 'targets', None)
+    if inputs is None or len(inputs) <= NUM_TRAIN:
+        size = len(dataset) if hasattr(dataset, '__len__') else '?'
+        raise ValueError(f'train(): the dataset holds {size} samples; the course trains on the first '
+                         f'{NUM_TRAIN:,} and validates on the next {NUM_VAL:,}, so it needs more than '
+                         f'{NUM_TRAIN:,} (use data_train from dataloader.load_mnist())')
+    return inputs, targets
+
+
+def _dtype_of(array):
+    return 'float64' if np.asarray(array).dtype == np.float64 else 'float32'
 
 
 def parse_args(argv=None):
@@ -295,7 +314,6 @@ def main(argv=None):
     extra = {'plot', 'save', 'hidden', 'activation', 'loss'}
     cfg = {k: v for k, v in vars(args).items() if k not in extra}
     if args.hidden:
-        from loss import EuclideanLossLayer
         cfg['model'] = build_mlp(args.hidden, args.activation, cfg.get('seed', 0), cfg.get('dtype', 'float32'))
         cfg['criterion'] = EuclideanLossLayer() if args.loss == 'euclidean' else SoftmaxCrossEntropyLossLayer()
     try:

@@ -32,7 +32,7 @@ EVAL_CHUNK = 2000   # the Solver's evaluation chunk, used by the PyTorch side to
 
 def make_solver(job):
     """The project's Solver for a job; its cfg is all a student would write."""
-    from loss import SoftmaxCrossEntropyLossLayer
+    from criterion import SoftmaxCrossEntropyLossLayer
     from solver import Solver, build_mlp
     cfg = {'data_root': os.path.join(ROOT, 'data'), 'max_epoch': job['epochs'], 'seed': job['seed'],
            'batch_size': job['batch_size'], 'verbose': False, **SETTINGS[job['model']]}

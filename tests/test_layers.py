@@ -6,7 +6,7 @@ import pytest
 
 from gradcheck import numerical_gradient, relative_error
 from layers import FCLayer, ReLULayer, SigmoidLayer, TanhLayer, init_std
-from loss import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
+from criterion import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
 from network import Network
 
 rng = np.random.default_rng(0)

@@ -8,7 +8,7 @@ import pytest
 
 from gradcheck import numerical_gradient, relative_error
 from layers import FCLayer
-from loss import RegressionLossLayer, SigmoidCrossEntropyLossLayer
+from criterion import RegressionLossLayer, SigmoidCrossEntropyLossLayer
 from network import Network
 from optimizer import SGD
 from regression import least_squares, polynomial_features, two_digit_mnist

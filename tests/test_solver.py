@@ -8,7 +8,7 @@ import pytest
 
 import solver as solver_module
 from layers import FCLayer, ReLULayer
-from loss import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
+from criterion import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
 from network import Network
 from solver import Solver, build_mlp
 

@@ -1,0 +1,146 @@
+"""The loss layers (the course's criterion.py): softmax cross-entropy, Euclidean, and lecture §1.1's
+binary logistic and regression losses.
+
+Contract of a loss layer:
+    forward(logit (N, K), gt) -> E, the loss averaged over the batch; also sets `.loss` and `.acc`
+        (plain floats). gt holds integer labels (N,) or one-hot / soft targets t (N, K).
+    backward() -> dE/dlogit (N, K), already divided by N, so layers below never average again.
+A loss layer has no parameters (`trainable = False`).
+"""
+import numpy as np
+
+
+def softmax_parts(logit):
+    """(s, y, log Σ_j e^{s_j}) of logits u (N, K), with s = u - max_j u_j so that every e^{s_j} ≤ 1.
+
+    y = softmax(u) = e^s / Σ_j e^{s_j} (N, K), and log y = s - log Σ_j e^{s_j} (the last is (N, 1)).
+    """
+    # numpy reduces along a short axis (K = 10) slowly: the max goes along the long axis of the
+    # transposed copy and the sum is a product with a vector of ones, each ~4x faster
+    s = logit - np.ascontiguousarray(logit.T).max(axis=0)[:, None]
+    y = np.exp(s)
+    total = y @ np.ones((y.shape[1], 1), y.dtype)
+    y /= total
+    return s, y, np.log(total)
+
+
+def log_softmax(logit):
+    """log y_k = u_k - log Σ_j e^{u_j}, computed after subtracting max_j u_j so e^{...} ≤ 1."""
+    s, _, log_total = softmax_parts(logit)
+    return s - log_total
+
+
+def check_targets(logit, gt):
+    """gt as an array: integer labels (N,) in [0, K) or targets (N, K); clear error otherwise."""
+    gt = np.asarray(gt)
+    n, k = logit.shape
+    if gt.shape == (n,) and np.issubdtype(gt.dtype, np.integer):
+        if n and (gt.min() < 0 or gt.max() >= k):
+            raise ValueError(f'labels must lie in 0..{k - 1}, found {gt.min()}..{gt.max()}')
+        return gt
+    if gt.shape == (n, k):
+        return gt.astype(logit.dtype, copy=False)
+    raise ValueError(f'gt of shape {gt.shape} and dtype {gt.dtype}: expected integer labels ({n},) '
+                     f'or targets ({n}, {k}) for logits of shape {logit.shape}')
+
+
+def accuracy(logit, gt):
+    """Fraction of rows whose largest logit is the true class."""
+    truth = gt if gt.ndim == 1 else gt.argmax(axis=1)
+    return int(np.count_nonzero(logit.argmax(axis=1) == truth)) / len(truth)
+
+
+def subtract_targets(y, gt):
+    """y - t without building a one-hot matrix when gt holds labels. y is modified in place."""
+    if gt.ndim == 1:
+        y[np.arange(len(gt)), gt] -= 1
+    else:
+        y -= gt
+    return y
+
+
+class SoftmaxCrossEntropyLossLayer:
+    """E = -(1/N) Σ_n Σ_k t_nk log y_nk with y = softmax(u); dE/du = (y - t) / N."""
+    trainable = False
+
+    def forward(self, logit, gt):
+        gt = check_targets(logit, gt)
+        s, self.y, log_total = softmax_parts(logit)
+        if gt.ndim == 1:   # -log y_{n,t_n} = log Σ_j e^{s_nj} - s_{n,t_n}: no one-hot matrix
+            loss = (log_total.sum() - s[np.arange(len(gt)), gt].sum()) / len(gt)
+        else:
+            loss = -(gt * (s - log_total)).sum(axis=1).mean()
+        self.gt, self.loss, self.acc = gt, float(loss), accuracy(logit, gt)
+        return self.loss
+
+    def backward(self):
+        """dE/du = (y - t) / N (N, K), a new array."""
+        delta = subtract_targets(self.y.copy(), self.gt)
+        delta /= len(self.gt)
+        return delta
+
+
+class EuclideanLossLayer:
+    """E = (1/N) Σ_n ½ Σ_k (t_nk - y_nk)², with y the network's output; dE/dy = (y - t) / N."""
+    trainable = False
+
+    def forward(self, logit, gt):
+        gt = check_targets(logit, gt)
+        self.diff = subtract_targets(logit.copy(), gt)
+        self.loss = float(0.5 * np.sum(self.diff ** 2) / len(logit))
+        self.acc = accuracy(logit, gt)
+        return self.loss
+
+    def backward(self):
+        return self.diff / len(self.diff)
+
+
+def check_binary_targets(logit, gt):
+    """t as an array shaped like the logit z ((N,) or (N, 1)), holding only 0 and 1; clear error otherwise."""
+    logit, gt = np.asarray(logit), np.asarray(gt)
+    if logit.ndim not in (1, 2) or logit.shape[1:] not in ((), (1,)) or gt.shape not in (
+            (len(logit),), (len(logit), 1)):
+        raise ValueError(f'binary loss: expected one logit per sample, z (N,) or (N, 1), and targets '
+                         f't (N,) or (N, 1); found z {logit.shape} and t {gt.shape}')
+    wrong = ~np.isin(gt, (0, 1))
+    if wrong.any():
+        raise ValueError(f'binary targets t must be 0 or 1 (map the two classes to 0 and 1 first); '
+                         f'found {np.unique(gt[wrong])[:5].tolist()}')
+    return gt.reshape(logit.shape).astype(logit.dtype)
+
+
+class SigmoidCrossEntropyLossLayer:
+    """Binary logistic regression's loss on the logit z = θᵀx, with h = P(t=1|x) = 1 / (1 + e^{-z}).
+
+    E = -(1/N) Σ_n [t_n log h_n + (1 - t_n) log(1 - h_n)];  dE/dz = (h - t) / N.
+    log h = -log(1 + e^{-z}) and log(1 - h) = -log(1 + e^{z}) are taken with np.logaddexp(0, ·),
+    so |z| = 1000 gives a finite loss and no warning. Accuracy uses the lecture's test rule:
+    class 1 when P(t=1|x) > P(t=0|x), i.e. when z > 0.
+    """
+    trainable = False
+
+    def forward(self, logit, gt):
+        self.t = check_binary_targets(logit, gt)
+        softplus_minus, softplus_plus = np.logaddexp(0, -logit), np.logaddexp(0, logit)
+        self.h = np.exp(-softplus_minus)
+        self.loss = float(np.mean(self.t * softplus_minus + (1 - self.t) * softplus_plus))
+        self.acc = float(np.mean((logit > 0) == (self.t == 1)))
+        return self.loss
+
+    def backward(self):
+        return (self.h - self.t) / len(self.t)
+
+
+class RegressionLossLayer(EuclideanLossLayer):
+    """Regression on the mean squared error: trains exactly as EuclideanLossLayer, E = ½·MSE.
+
+    Its targets are values, not classes, so an accuracy means nothing; it declares metric = 'mse'
+    and its `.acc` slot holds MSE = (1/(N K)) Σ_n Σ_k (t_nk - y_nk)², which the Solver records
+    and prints as the mean squared error. Targets t: (N, K) floats, e.g. (N, 1) for f(x).
+    """
+    metric = 'mse'
+
+    def forward(self, logit, gt):
+        super().forward(logit, gt)
+        self.acc = float(np.mean(self.diff ** 2))
+        return self.loss
