@@ -107,11 +107,13 @@ def _parse_sgd_args(args, kwargs):
     if len(args) > len(names) or set(given) & set(kwargs) or set(kwargs) - set(names):
         raise TypeError(f'SGD{_call_text(args, kwargs)} matches neither accepted form: {SGD_FORMS}')
     given.update(kwargs)
+    if 'learning_rate' not in given:
+        raise TypeError(f'SGD{_call_text(args, kwargs)}: learning_rate is missing; the accepted forms: {SGD_FORMS}')
     model = given.pop('model', None)
     if not course and not (hasattr(model, 'trainable_layers') or hasattr(model, 'trainable')):
         raise TypeError(f'SGD: the model {model!r} has neither trainable_layers() nor trainable; '
                         f'the accepted forms: {SGD_FORMS}')
-    values = {'learning_rate': given.get('learning_rate'), 'momentum': given.get('momentum', 0.0),
+    values = {'learning_rate': given['learning_rate'], 'momentum': given.get('momentum', 0.0),
               'weight_decay': given.get('weight_decay', 0.0)}
     for name, value in values.items():
         low_ok = value > 0 if name == 'learning_rate' else value >= 0
