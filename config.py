@@ -34,7 +34,7 @@ CFG_KEYS = {
     'data_root': ('data', ((lambda v: isinstance(v, str) and v != ''), 'a folder path (str)')),
     'data': (None, (_is_data, "None (read data_root) or {'train': (X, y), 'val': (X, y), 'test': (X, y)} "
                               "(test optional)")),
-    'max_epoch': (10, _number(1, integer=True)),
+    'max_epoch': (10, _number(0, integer=True)),   # 0: train nothing (a course notebook's way to skip training)
     'batch_size': (100, _number(1, integer=True)),
     'shuffle': (True, _choice(True, False)),
     'learning_rate': (0.01, _number(0, low_open=True)),

@@ -187,3 +187,13 @@ def test_the_course_networks_reach_their_accuracy_in_five_epochs(course_data, ca
     net.add(FCLayer(128, 10, activation, rng=1))
     net, _, val_acc = train(net, loss_layer(), SGD(0.1, 1e-4), data_train, 5, 100, 50)
     assert solver.test(net, loss_layer(), data_test, 100, 50) >= floor
+
+
+def test_zero_epochs_train_nothing_and_the_empty_curves_still_plot(course_data):
+    """Course notebooks set max_epoch = 0 to skip training and still call plot_loss_and_acc."""
+    from plot import plot_loss_and_acc
+    net = Network([FCLayer(784, 10, 'relu', rng=0)])
+    W = net.layers[0].W.copy()
+    model, val_loss, val_acc = train(net, criterion.EuclideanLossLayer(), SGD(0.001, 0.1), course_data[0], 0, 100, 50)
+    assert (val_loss, val_acc) == ([], []) and np.array_equal(model.layers[0].W, W)
+    assert len(plot_loss_and_acc({'Sigmoid': [val_loss, val_acc]}).axes) == 2
