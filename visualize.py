@@ -1,17 +1,23 @@
 """Every figure of the project. Functions take plain lists and arrays and return a Figure.
 
-Figures are built with `matplotlib.figure.Figure`, not pyplot, so they hold no global state:
-in a notebook the returned figure is shown once, as the cell's result; a script saves it with
-`fig.savefig(path)`.
+Figures are built without pyplot, so they hold no global state and importing this module leaves
+the user's backend alone: a script saves a figure with `fig.savefig(path)`; in a notebook the
+returned figure is shown once, as the cell's result, through its own `_repr_png_` (IPython calls it
+when no backend has registered a formatter for figures, e.g. when pyplot was never imported).
 """
-import matplotlib
-import matplotlib.pyplot as plt
-import numpy as np
-from matplotlib.figure import Figure
+import io
 
-if not plt.get_fignums():
-    # Load the backend now: in Jupyter this is what makes a returned Figure display as an image.
-    plt.switch_backend(matplotlib.get_backend())
+import numpy as np
+from matplotlib import figure as mpl_figure
+
+
+class Figure(mpl_figure.Figure):
+    """A matplotlib Figure that IPython can show by itself, as a PNG, whatever the backend."""
+
+    def _repr_png_(self):
+        buffer = io.BytesIO()
+        self.savefig(buffer, format='png', dpi=80, bbox_inches='tight')
+        return buffer.getvalue()
 
 
 def _draw_curves(ax, runs, ylabel):
@@ -40,6 +46,22 @@ def plot_loss_and_acc(loss_and_acc_dict):
     ax_loss, ax_acc = fig.subplots(1, 2)
     _draw_curves(ax_loss, {k: v[0] for k, v in loss_and_acc_dict.items()}, 'training loss')
     _draw_curves(ax_acc, {k: v[1] for k, v in loss_and_acc_dict.items()}, 'training accuracy')
+    return fig
+
+
+def plot_train_val(history, metric='acc', title=None):
+    """Training and validation on the same axes: loss on the left, accuracy (or MSE) on the right.
+
+    history: plain lists per epoch under 'train_loss', 'val_loss', 'train_<metric>',
+    'val_<metric>' (e.g. `solver.history`); a validation list may be one shorter while its epoch
+    is being validated. title: e.g. the test accuracy.
+    """
+    fig = Figure(figsize=(10, 3.8), layout='constrained')
+    names = {'loss': 'loss', metric: {'acc': 'accuracy', 'mse': 'mean squared error'}.get(metric, metric)}
+    for ax, (key, name) in zip(fig.subplots(1, 2), names.items()):
+        _draw_curves(ax, {'training': history['train_' + key], 'validation': history['val_' + key]}, name)
+    if title:
+        fig.suptitle(title)
     return fig
 
 

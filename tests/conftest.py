@@ -1,0 +1,12 @@
+"""Fixtures shared by the tests."""
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def tiny_data():
+    """A 3-class problem in memory, the Solver's cfg['data']: 40 training and 20 validation
+    samples of 20 features, drawn from a fixed seed (so printed numbers are reproducible)."""
+    rng = np.random.default_rng(0)
+    inputs, labels = rng.standard_normal((60, 20)), rng.integers(0, 3, 60)
+    return {'train': (inputs[:40], labels[:40]), 'val': (inputs[40:], labels[40:])}
