@@ -120,3 +120,12 @@ def test_plain_python_never_imports_ipython():
 def test_unknown_display_is_named():
     with pytest.raises(ValueError, match=r"cfg\['display'\] = 'fancy': expected one of"):
         Solver({'display': 'fancy'})
+
+
+def test_a_shorter_status_line_blanks_out_the_longer_one_before_it():
+    terminal = FakeTerminal()
+    line = progress.StatusLine(terminal)
+    line.show('epoch 1/2 long text', 1, 2, force=True)
+    line.show('short', 2, 2, force=True)
+    line.end()
+    assert line.mode == 'terminal' and terminal.getvalue() == '\repoch 1/2 long text\rshort' + ' ' * 14 + '\n'
