@@ -10,3 +10,9 @@ def tiny_data():
     rng = np.random.default_rng(0)
     inputs, labels = rng.standard_normal((60, 20)), rng.integers(0, 3, 60)
     return {'train': (inputs[:40], labels[:40]), 'val': (inputs[40:], labels[40:])}
+
+
+@pytest.fixture
+def rng():
+    """A fresh generator from a fixed seed for each test."""
+    return np.random.default_rng(0)
