@@ -122,3 +122,10 @@ def test_a_diverging_run_is_recorded_not_fatal():
     assert json.loads(report_writer.to_json(results))['experiments']['learning_rate']['configs'][0]['runs']
     assert '| α = 1e+38 | — | — |' in report_writer.markdown(results)
     assert len(report_writer.sweep_figure(results, 'learning_rate').axes) == 2
+
+
+def test_importing_report_leaves_the_environment_alone():
+    code = 'import os; before = dict(os.environ); import report; print(dict(os.environ) == before)'
+    env = {key: value for key, value in os.environ.items() if not key.endswith('_NUM_THREADS')}
+    done = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and done.stdout.strip() == 'True', done.stderr
