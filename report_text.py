@@ -195,7 +195,7 @@ def summary(findings_, results):
     ranking = experiments.get('momentum', {}).get('ranking')
     if ranking:
         first, second = ranking['winner'], ranking['runner_up']
-        verdict = 'tied with' if ranking['tie'] else 'beat'
+        verdict = 'tied with' if ranking['tie'] else 'beat' if experiments['momentum']['seeds'] > 1 else 'came before'
         sentences.append(f"Of the momentum settings, {_q(first['label'])} {verdict} {_q(second['label'])} on validation "
                          f"accuracy ({first['val']:.4f} against {second['val']:.4f}, spread {ranking['spread']:.4f}).")
     overall = findings_['overall']

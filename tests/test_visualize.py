@@ -1,5 +1,6 @@
 """Every figure of visualize.py on tiny synthetic input: a Figure with the expected axes and images."""
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -84,6 +85,19 @@ def test_plot_train_val_draws_training_and_validation_on_the_same_axes():
     assert [line.get_label() for line in ax_loss.lines] == ['training', 'validation']
     assert [list(line.get_ydata()) for line in ax_acc.lines] == [history['train_acc'], history['val_acc']]
     assert ax_acc.get_ylabel() == 'accuracy' and fig.get_suptitle() == 'test accuracy 0.9123'
+
+
+def test_train_val_svg_puts_each_curve_between_its_panels_min_and_max():
+    history = {'train_loss': [1.0, 0.5, 0.25], 'val_loss': [0.75, 0.5, 0.5],
+               'train_acc': [0.8, 0.9, 0.92], 'val_acc': [0.85, 0.88, float('nan')]}
+    svg = vis.train_val_svg(history, 'acc', size=(330, 200))
+    curves = [[tuple(map(float, p.split(','))) for p in points.split()]
+              for points in re.findall(r'<polyline points="([^"]*)"', svg)]
+    top, bottom = 28, 200 - 22   # the panel's frame: pad top 28, bottom 22
+    assert [len(c) for c in curves] == [3, 3, 3, 2]   # a NaN (an epoch not yet validated) is left out
+    assert curves[0][0][1] == top and curves[0][2][1] == bottom   # loss 1.0 at the top, 0.25 at the bottom
+    assert curves[1][0][1] == top + (bottom - top) * (1.0 - 0.75) / 0.75
+    assert curves[2][0][0] == 330 + 10 + 46 and '>accuracy<' in svg and '>loss<' in svg
 
 
 def test_importing_visualize_leaves_the_backend_and_pyplot_alone():
