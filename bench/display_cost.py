@@ -44,6 +44,21 @@ def epoch_times(display, epochs, mlp):
     return solver.history['epoch_time']
 
 
+def hook_seconds(kind, batches=550, repeats=7):
+    """Median seconds the display's hooks take for one epoch of `batches` batches, alone."""
+    times = []
+    for _ in range(repeats):
+        display = progress.make_display(kind, 'accuracy', 50, NullTerminal())
+        display.start(0, 1, batches, batches * 100)
+        start = time.perf_counter()
+        for iteration in range(batches):
+            display.batch(0, iteration, 0.3, 0.9, 100)
+        display.train_epoch(0, 0.3, 0.9, 0.2)
+        display.val_epoch(0, 0.25, 0.92)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def redraw_seconds(draw, epochs=20, repeats=5):
     """Median seconds of draw(history) for curves of `epochs` epochs."""
     history = {key: list(range(1, epochs + 1)) for key in ('train_loss', 'val_loss', 'train_acc', 'val_acc')}
@@ -69,6 +84,8 @@ def main():
     live, none = statistics.median(times['live']), statistics.median(times['none'])
     print(f"{'MLP 784-256-10' if args.mlp else 'softmax regression'}, {args.rounds} rounds x {args.epochs} epochs, "
           f"interleaved: median epoch {live:.4f} s live, {none:.4f} s none, ratio live/none {live / none:.3f}")
+    print(f"the hooks alone, one epoch of 550 batches: live {hook_seconds('live') * 1000:.2f} ms, "
+          f"none {hook_seconds('none') * 1000:.2f} ms")
     svg = redraw_seconds(visualize.train_val_svg)
     png = redraw_seconds(lambda history: visualize.plot_train_val(history)._repr_png_())
     print(f'one redraw of the Jupyter curves (20 epochs, median of 5): SVG {svg * 1000:.2f} ms, '
