@@ -1,7 +1,9 @@
 """report.pdf, results.json and results.md from the results of `report.run_experiments`.
 
-Every page is a visualize.py figure. The functions that build them from the results are the ones
-runner.ipynb calls too, so notebook and PDF show the same thing from the same code.
+`sections(results)` lists the report in order (title page, then per experiment its findings, table and
+captioned figures); the PDF (A4 pages, report_pdf.py) and the Markdown both render that one list, so
+they hold the same text. The words come from report_text.py, the figures from visualize.py through
+the functions below, which runner.ipynb calls too.
 """
 import functools
 import json
