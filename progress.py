@@ -130,13 +130,13 @@ class LiveDisplay(Display):
 
     def train_epoch(self, epoch, loss, acc, seconds):
         self.curves['train_loss'].append(loss)
-        self.curves['train_acc'].append(acc)
+        self.curves['train_' + self.short].append(acc)
         self.epoch_seconds = seconds
 
     def val_epoch(self, epoch, loss, acc):
         self.curves['val_loss'].append(loss)
-        self.curves['val_acc'].append(acc)
-        train_loss, train_acc = self.curves['train_loss'][-1], self.curves['train_acc'][-1]
+        self.curves['val_' + self.short].append(acc)
+        train_loss, train_acc = self.curves['train_loss'][-1], self.curves['train_' + self.short][-1]
         self.line.show(f'epoch {epoch + 1}/{self.last_epoch} {bar(1, 1)} loss {train_loss:.4f} '
                        f'{self.short} {train_acc:.4f} | val loss {loss:.4f} {self.short} {acc:.4f} | '
                        f'{self.samples / max(self.epoch_seconds, 1e-9):,.0f} samples/s, '

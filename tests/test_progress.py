@@ -69,6 +69,18 @@ def test_live_in_a_pipe_writes_one_plain_line_per_epoch(tiny_data, capsys):
     assert re.search(r'\| [\d,]+ samples/s, \d+\.\d s$', lines[2])
 
 
+def test_live_names_a_regression_metric_mse():
+    pipe = io.StringIO()
+    display = progress.make_display('live', 'mean squared error', 50, pipe)
+    display.start(0, 1, 2, 20)
+    for iteration in range(2):
+        display.batch(0, iteration, 0.5, 0.25, 10)
+    display.train_epoch(0, 0.5, 0.25, 0.1)
+    display.val_epoch(0, 0.4, 0.2)
+    assert pipe.getvalue().startswith(f"epoch 1/1 [{'#' * 20}] loss 0.5000 mse 0.2500 | val loss 0.4000 mse 0.2000 | ")
+    assert display.curves == {'train_loss': [0.5], 'train_mse': [0.25], 'val_loss': [0.4], 'val_mse': [0.2]}
+
+
 def test_live_in_a_terminal_rewrites_its_line_in_place(tiny_data, monkeypatch):
     monkeypatch.setattr(progress, 'REDRAW_EVERY', 0.0)   # redraw after every batch
     terminal = FakeTerminal()
