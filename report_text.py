@@ -159,7 +159,8 @@ def _threshold_text(threshold, epochs, settings):
     if not reached:
         return f'No setting reached a validation accuracy of {value:g} within {epochs} epochs.'
     first, last = reached[0], reached[-1]
-    text = (f"{_q(first['label'])} reached a validation accuracy of {value:g} soonest, after {first['epochs']:.1f} "
+    soonest = ' soonest,' if settings > 1 else ''
+    text = (f"{_q(first['label'])} reached a validation accuracy of {value:g}{soonest} after {first['epochs']:.1f} "
             f"epochs and {first['seconds']:.1f} s of training ({first['runs']} of {first['of']} runs reached it)")
     if len(reached) > 1:
         text += (f"; the slowest of the {len(reached)} settings that reached it was {_q(last['label'])}, after "
@@ -216,7 +217,8 @@ def overview(results, findings_):
            f"({', '.join(map(str, s['seeds']))}), in {len(experiments)} experiments: {titles}. A setting that "
            f"several experiments share was trained once. Softmax regression trained {s['epochs']} epochs, "
            f"the multi-layer perceptrons {s['mlp_epochs']}.")
-    data = (f"On what data: MNIST from '{s['data_root']}', the first {s['train_size']:,} of the 55,000 "
+    used = 'all 55,000' if s['train_size'] == 55000 else f"the first {s['train_size']:,} of the 55,000"
+    data = (f"On what data: MNIST from '{s['data_root']}', {used} "
             f"training images; the 5,000 validation images after them chose every setting; each trained model "
             f"met the 10,000 test images once, after training.")
     wall = results['wall_time']
