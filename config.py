@@ -56,6 +56,7 @@ CFG_KEYS = {
     'momentum_ramp_epochs': (0, _number(0, integer=True)),
     'keep_best': (False, _choice(False, True)),
     'verbose': (True, _choice(False, True)),
+    'display': ('print', _choice('print', 'live', 'none')),
 }
 # settings that belong to the optimizer: given an optimizer object, set them on it instead
 OPTIMIZER_KEYS = ('learning_rate', 'momentum', 'weight_decay', 'momentum_ramp_epochs')

@@ -17,14 +17,16 @@ import os
 import sys
 import time
 
-# One BLAS thread unless the environment says otherwise; it must be set before numpy loads (so it
-# acts for `python report.py`, not when numpy is already imported). The matrices here are small
-# (batch 100): on a busy 2-core machine two OpenBLAS threads made an MLP epoch 10x slower (17 s vs 1.5 s).
-os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
+if __name__ == '__main__':
+    # Run as a program: one BLAS thread unless the environment says otherwise, set before numpy
+    # loads (importing this module leaves the process alone). The matrices here are small (batch
+    # 100): on a busy 2-core machine two OpenBLAS threads made an MLP epoch 10x slower (17 s vs 1.5 s).
+    os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
 
 import numpy as np  # noqa: E402 (after the thread setting)
 
 from dataloader import NUM_TRAIN, Dataset  # noqa: E402
+from progress import StatusLine, clock  # noqa: E402
 from criterion import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer  # noqa: E402
 from solver import Solver, build_mlp  # noqa: E402
 
@@ -101,18 +103,20 @@ def epoch_cost(spec, train_size):
 
 
 class Progress:
-    """Prints experiment i/n, run j/m, each epoch's validation accuracy, elapsed time and time left.
+    """Experiment i/n, run j/m, each epoch's validation accuracy, elapsed time and time left, on a
+    progress.StatusLine: one line per run rewritten in place in a terminal, one HTML bar in Jupyter,
+    one plain line per epoch in a pipe.
 
     Time left = elapsed × remaining cost / done cost (see epoch_cost), so the estimate adapts to
     the machine's speed as runs complete.
     """
 
-    def __init__(self, total_cost, total_runs, stream=sys.stdout):
+    def __init__(self, total_cost, total_runs, stream=None):
         self.total, self.done, self.runs, self.run = total_cost, 0.0, total_runs, 0
-        self.stream, self.start, self.header = stream, time.perf_counter(), ''
+        self.line, self.start, self.header = StatusLine(stream), time.perf_counter(), ''
 
     def say(self, text):
-        print(text, file=self.stream, flush=True)
+        self.line.say(text)
 
     def start_run(self, header):
         self.run += 1
@@ -122,15 +126,12 @@ class Progress:
         self.done += cost
         elapsed = time.perf_counter() - self.start
         left = elapsed * (self.total - self.done) / max(self.done, 1e-9)
-        self.say(f'  {self.header} | epoch {epoch}/{epochs} val acc {val_acc:.4f} | '
-                 f'{_clock(elapsed)} elapsed, ~{_clock(left)} left')
+        self.line.show(f'  {self.header} | epoch {epoch}/{epochs} val acc {val_acc:.4f} | '
+                       f'{clock(elapsed)} elapsed, ~{clock(left)} left', self.done, self.total, force=True)
 
     def end_run(self, cost):
         self.done = self.run_start + cost   # counts the epochs a diverged run skipped
-
-
-def _clock(seconds):
-    return f'{int(seconds) // 60}:{int(seconds) % 60:02d}'
+        self.line.end()
 
 
 def train_run(spec, seed, data, progress, train_size):
@@ -181,7 +182,7 @@ def _stats(values):
     return {'mean': float(kept.mean()), 'std': float(kept.std(ddof=1)) if len(kept) > 1 else 0.0, 'n': len(kept)}
 
 
-def run_experiments(settings, names=EXPERIMENTS, stream=sys.stdout):
+def run_experiments(settings, names=EXPERIMENTS, stream=None):
     """Train every configuration of the named experiments with every seed; the results dict.
 
     results = {'settings', 'wall_time' (s), 'experiments': {name: {'title', 'selected' (the label
@@ -275,7 +276,7 @@ def main(argv=None):
     except (ValueError, FileNotFoundError) as err:   # missing or malformed data files: named by the loader
         parser.error(str(err))
     written = report_writer.write_report(results, args.out)
-    print(f'Done in {_clock(time.perf_counter() - start)}: wrote ' + ', '.join(written))
+    print(f'Done in {clock(time.perf_counter() - start)}: wrote ' + ', '.join(written))
     return 0
 
 

@@ -1,8 +1,11 @@
 """report.pdf, results.json and results.md from the results of `report.run_experiments`.
 
-Every page is a visualize.py figure. The functions that build them from the results are the ones
-runner.ipynb calls too, so notebook and PDF show the same thing from the same code.
+`sections(results)` lists the report in order (title page, then per experiment its findings, table and
+captioned figures); the PDF (A4 pages, report_pdf.py) and the Markdown both render that one list, so
+they hold the same text. The words come from report_text.py, the figures from visualize.py through
+the functions below, which runner.ipynb calls too.
 """
+import functools
 import json
 import math
 import os
@@ -11,6 +14,8 @@ import tempfile
 import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 
+import report_pdf
+import report_text
 import visualize as vis
 from dataloader import Dataset
 from report import MLP_COMPARISONS
@@ -40,27 +45,6 @@ def table(results, name):
                      _fmt(s['epoch_time'], 2), reached, _fmt(s['seconds_to_threshold'], 1),
                      'selected (val)' if config['label'] == experiment['selected'] else ''])
     return columns, rows
-
-
-def _settings_text(results):
-    s = results['settings']
-    mode = 'QUICK smoke test (not the report\'s numbers)' if s['quick'] else 'full report'
-    return (f"{mode}; seeds {list(s['seeds'])}; {s['train_size']} training images; "
-            f"softmax {s['epochs']} epochs, MLP {s['mlp_epochs']} epochs; experiments took "
-            f"{results['wall_time'] / 60:.1f} min. Mean ± sample std over seeds; final epoch's accuracies; "
-            f"selection on the validation split only.")
-
-
-def markdown(results):
-    """The tables of every experiment in the results, as Markdown."""
-    lines = ['# MNIST report', '', _settings_text(results), '']
-    for name, experiment in results['experiments'].items():
-        columns, rows = table(results, name)
-        lines += [f"## {experiment['title']}", '', '| ' + ' | '.join(columns) + ' |',
-                  '|' + '---|' * len(columns)]
-        lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
-        lines += ['', f"Selected on the validation split: **{experiment['selected']}**.", '']
-    return '\n'.join(lines)
 
 
 def to_json(results):
@@ -101,11 +85,6 @@ def confusion_matrix(labels, predictions, num_classes=10):
     """(K, K) counts, row = true class, column = predicted class."""
     pairs = np.asarray(labels) * num_classes + np.asarray(predictions)
     return np.bincount(pairs, minlength=num_classes ** 2).reshape(num_classes, num_classes)
-
-
-def table_figure(results, name):
-    return vis.plot_table(*table(results, name), title=results['experiments'][name]['title'],
-                          notes=_settings_text(results))
 
 
 def curves_figure(results, name, keys=('val_acc', 'train_loss')):
@@ -157,23 +136,73 @@ def mlp_figure(results):
                             for comparison, labels in MLP_COMPARISONS.items()}, ylabel='validation accuracy')
 
 
-def pages(results):
-    """Every page of report.pdf in order: the settings, then per experiment its table and figures."""
-    figures = {'baseline': lambda: baseline_figures(results),
-               'momentum': lambda: [curves_figure(results, 'momentum'), time_to_accuracy_figure(results)],
-               'learning_rate': lambda: [sweep_figure(results, 'learning_rate')],
-               'batch_size': lambda: [sweep_figure(results, 'batch_size')],
-               'mlp': lambda: [mlp_figure(results)]}
-    settings = [[key, str(value)] for key, value in results['settings'].items()]
-    out = [vis.plot_table(['setting', 'value'], settings, title="MNIST: the assignment's report (report.py)",
-                          notes=_settings_text(results))]
-    for name, build in figures.items():
-        out.append(table_figure(results, name))
-        for figure in build():
-            if not figure.get_suptitle():
-                figure.suptitle(results['experiments'][name]['title'])
-            out.append(figure)
+def figures(results, name):
+    """[(build, caption), ...] of an experiment's figures; build() makes the Figure when it is drawn."""
+    made = []
+
+    def baseline(i):   # the four baseline figures share one pass over the test set
+        made[:] = made or baseline_figures(results)
+        return made[i]
+    builds = {'baseline': [functools.partial(baseline, i) for i in range(4)],
+              'momentum': [lambda: curves_figure(results, 'momentum'), lambda: time_to_accuracy_figure(results)],
+              'learning_rate': [lambda: sweep_figure(results, 'learning_rate')],
+              'batch_size': [lambda: sweep_figure(results, 'batch_size')],
+              'mlp': [lambda: mlp_figure(results)]}[name]
+    return list(zip(builds, report_text.captions(results, name)))
+
+
+def sections(results):
+    """The report in order, as (kind, content) blocks that the PDF and the Markdown both render:
+    title, paragraph, heading, findings, table (columns, rows), figure (build, caption)."""
+    findings = results.get('findings') or report_text.analyse(results)
+    out = [('title', "MNIST with the numpy course framework: the assignment's experiments")]
+    out += [('paragraph', text) for text in report_text.overview(results, findings)]
+    out.append(('table', (['setting', 'value'], [[key, str(value)] for key, value in results['settings'].items()])))
+    for name, experiment in results['experiments'].items():
+        out += [('heading', experiment['title']), ('findings', report_text.findings(findings['experiments'][name])),
+                ('table', table(results, name))]
+        out += [('figure', pair) for pair in figures(results, name)]
     return out
+
+
+def pdf_pages(results):
+    """report.pdf's A4 pages: the title page, then each experiment's findings, table and figures."""
+    document, number = report_pdf.Document(), 0
+    for kind, content in sections(results):
+        if kind == 'title':
+            document.heading(content, size=17)
+        elif kind == 'heading':
+            document.new_page()
+            document.heading(content)
+        elif kind in ('paragraph', 'findings'):
+            document.paragraph(content)
+        elif kind == 'table':
+            document.table(*content)
+        else:
+            number += 1
+            build, caption = content
+            document.figure(build(), f'Figure {number}. {caption}')
+    return document.finish('MNIST report (report.py)')
+
+
+def markdown(results):
+    """The same text as report.pdf, with its tables, as Markdown (figures by their captions)."""
+    lines, number = [], 0
+    for kind, content in sections(results):
+        if kind == 'title':
+            lines += [f'# {content}', '']
+        elif kind == 'heading':
+            lines += [f'## {content}', '']
+        elif kind in ('paragraph', 'findings'):
+            lines += [content, '']
+        elif kind == 'table':
+            columns, rows = content
+            lines += ['| ' + ' | '.join(columns) + ' |', '|' + '---|' * len(columns)]
+            lines += ['| ' + ' | '.join(row) + ' |' for row in rows] + ['']
+        else:
+            number += 1
+            lines += [f'*Figure {number}. {content[1]}*', '']
+    return '\n'.join(lines)
 
 
 # ---------------------------------------------------------------- files
@@ -192,7 +221,7 @@ def _write_atomic(path, write):
 
 
 def write_pdf(figures, file):
-    """Save each figure as one page of a PDF, at the figure's own size; returns the page count."""
+    """Save each figure as one page of a PDF; returns the page count."""
     with PdfPages(file, metadata={'Title': 'MNIST report', 'Creator': 'report.py'}) as pdf:
         for figure in figures:
             pdf.savefig(figure)
@@ -205,10 +234,11 @@ def write_report(results, folder):
     Returns a description of each file written, e.g. 'report_out/report.pdf (15 pages)'.
     """
     os.makedirs(folder, exist_ok=True)
+    results = dict(results, findings=report_text.analyse(results))
     paths = {kind: os.path.join(folder, name) for kind, name in
              (('pdf', 'report.pdf'), ('json', 'results.json'), ('md', 'results.md'))}
     _write_atomic(paths['json'], lambda f: f.write(to_json(results).encode()))
     _write_atomic(paths['md'], lambda f: f.write(markdown(results).encode()))
-    figures = pages(results)
-    _write_atomic(paths['pdf'], lambda f: write_pdf(figures, f))
-    return [f"{paths['pdf']} ({len(figures)} pages)", paths['json'], paths['md']]
+    pages = pdf_pages(results)
+    _write_atomic(paths['pdf'], lambda f: write_pdf(pages, f))
+    return [f"{paths['pdf']} ({len(pages)} pages)", paths['json'], paths['md']]

@@ -21,6 +21,7 @@ from criterion import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
 from loss import SoftmaxCrossEntropyLoss
 from network import Network, build_mlp  # noqa: F401 (build_mlp: the CLI's, and the course's import)
 from optimizer import SGD, InverseTimeDecay, MomentumRamp, ReduceOnPlateau
+from progress import DISPLAYS, make_display
 
 NUM_VAL = 5000     # the course validates on the 5,000 samples after the first 55,000
 EVAL_BATCH = 2000   # evaluation runs in large chunks: fewer Python round trips, same result
@@ -63,6 +64,8 @@ class Solver:
                                             'iteration_loss', 'grad_norms')}
         self.stopped, self.stop_reason = None, None   # 'diverged' or 'interrupted', and the message
         self.best = None   # (val_acc or -val_mse, [(W, b), ...]) when cfg['keep_best']
+        self.display = make_display(self.cfg['display'] if self.cfg['verbose'] else 'none',
+                                    METRIC_NAMES[self.metric], self.cfg['display_freq'])
 
     def build_loader(self, shuffle_seed):
         cfg, dtype = self.cfg, np.dtype(self.cfg['dtype'])
@@ -128,6 +131,7 @@ class Solver:
         h, cfg = self.history, self.cfg
         with _DeferInterrupt() as interrupt:
             done = len(h['train_loss'])   # epochs of earlier train() calls
+            self.display.start(done, cfg['max_epoch'], len(self.train_loader), len(self.train_loader.dataset))
             for epoch in range(done, done + cfg['max_epoch']):
                 if not self._train_epoch(epoch, interrupt):
                     break
@@ -152,11 +156,10 @@ class Solver:
             self.optimizer.step()
             total_loss, total_acc, seen = total_loss + loss * len(labels), total_acc + acc * len(labels), seen + len(labels)
             h['iteration_loss'].append(loss)
+            self.display.batch(epoch, iteration, loss, acc, len(labels))
             if iteration % cfg['display_freq'] == 0:
                 if hasattr(self.model, 'gradient_norms'):
                     h['grad_norms'].append(self.model.gradient_norms())
-                self._print(f'Epoch [{epoch}][{cfg["max_epoch"]}]\t Batch [{iteration}][{len(self.train_loader)}]'
-                            f'\t Training Loss {loss:.4f}\t {METRIC_NAMES[self.metric].capitalize()} {acc:.4f}')
             if interrupt.requested:
                 return self._stop('interrupted', f'interrupted at epoch {epoch}, iteration {iteration}; history kept.')
         h['epoch_time'].append(time.perf_counter() - start)
@@ -164,16 +167,14 @@ class Solver:
         h['momentum'].append(rates[1])
         h['train_loss'].append(total_loss / seen)
         h['train_' + self.metric].append(total_acc / seen)
-        self._print(f'\nEpoch [{epoch}]\t Average training loss {total_loss / seen:.4f}'
-                    f'\t Average training {METRIC_NAMES[self.metric]} {total_acc / seen:.4f}\n')
+        self.display.train_epoch(epoch, h['train_loss'][-1], h['train_' + self.metric][-1], h['epoch_time'][-1])
         return True
 
     def _end_epoch(self, epoch, val_loss, val_acc):
         h = self.history
         h['val_loss'].append(val_loss)
         h['val_' + self.metric].append(val_acc)
-        self._print(f'Epoch [{epoch}]\t Average validation loss {val_loss:.4f}'
-                    f'\t Average validation {METRIC_NAMES[self.metric]} {val_acc:.4f}\n')
+        self.display.val_epoch(epoch, val_loss, val_acc)
         metrics = {'train_loss': h['train_loss'][-1], 'val_loss': val_loss}
         for schedule in self.schedules:
             schedule.update(self.optimizer, epoch + 1, metrics)
@@ -187,12 +188,8 @@ class Solver:
 
     def _stop(self, kind, reason):
         self.stopped, self.stop_reason = kind, reason
-        print('Training stopped: ' + reason)
+        self.display.stop(reason)
         return False
-
-    def _print(self, message):
-        if self.cfg['verbose']:
-            print(message)
 
     def evaluate(self, loader):
         """(loss, acc) over a whole split: the sample-weighted mean over its batches."""
@@ -301,6 +298,8 @@ def parse_args(argv=None):
             '--momentum-ramp-epochs': ('momentum_ramp_epochs', int, 'γ = 0.5 for N epochs, then --momentum')}
     for name, (dest, kind, text) in flag.items():
         p.add_argument(name, dest=dest, type=kind, default=argparse.SUPPRESS, help=text)
+    p.add_argument('--display', choices=DISPLAYS, default=argparse.SUPPRESS,
+                   help="progress: the course's lines (print, default), a live line (live) or none")
     p.add_argument('--hidden', type=int, nargs='+', default=[], help='hidden layer sizes, e.g. 256 128')
     p.add_argument('--activation', choices=('relu', 'sigmoid', 'tanh'), default='relu')
     p.add_argument('--loss', choices=('softmax', 'euclidean'), default='softmax')
@@ -320,11 +319,12 @@ def main(argv=None):
         solver = Solver(cfg)
     except (ValueError, FileNotFoundError) as err:
         parser.error(str(err))
-    loss, acc = solver.train()
+    solver.train()
     test_loss, test_acc = solver.test()
-    print(f'Test loss {test_loss:.4f}\t Test accuracy {test_acc:.4f}')
-    from visualize import plot_loss_and_acc
-    plot_loss_and_acc({'train': [loss, acc]}).savefig(args.plot, dpi=100)
+    print(f'Test loss {test_loss:.4f}\t Test {METRIC_NAMES[solver.metric]} {test_acc:.4f}')
+    from visualize import plot_train_val
+    title = f'test {METRIC_NAMES[solver.metric]} {test_acc:.4f}'
+    plot_train_val(solver.history, solver.metric, title).savefig(args.plot, dpi=100)
     print(f'Curves saved to {args.plot}')
     if args.save:
         solver.model.save(args.save)

@@ -1,6 +1,7 @@
-"""Fixtures shared by the test modules."""
+"""Fixtures shared by the tests."""
 import os
 
+import numpy as np
 import pytest
 
 ROOT = os.path.join(os.path.dirname(__file__), '..')
@@ -11,3 +12,18 @@ def course_data():
     """(data_train, data_test) from dataloader.load_mnist() on the shipped MNIST, loaded once."""
     from dataloader import load_mnist
     return load_mnist(os.path.join(ROOT, 'data'))
+
+
+@pytest.fixture
+def tiny_data():
+    """A 3-class problem in memory, the Solver's cfg['data']: 40 training and 20 validation
+    samples of 20 features, drawn from a fixed seed (so printed numbers are reproducible)."""
+    rng = np.random.default_rng(0)
+    inputs, labels = rng.standard_normal((60, 20)), rng.integers(0, 3, 60)
+    return {'train': (inputs[:40], labels[:40]), 'val': (inputs[40:], labels[40:])}
+
+
+@pytest.fixture
+def rng():
+    """A fresh generator from a fixed seed for each test."""
+    return np.random.default_rng(0)

@@ -3,15 +3,17 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
 import pytest
 
 import report
+import report_text
 
 ROOT = os.path.join(os.path.dirname(__file__), '..')
-PAGES = 15   # front page; baseline table + 4 figures; momentum 3; learning rate 2; batch size 2; MLP 2
+NUMBER = re.compile(r'(?<![\w.])\d[\d,]*(?:\.\d+)?')
 
 
 @pytest.fixture(scope='module')
@@ -28,8 +30,8 @@ def quick(tmp_path_factory):
 def test_quick_writes_a_pdf_with_every_page(quick):
     stdout, _, out = quick
     pdf = (out / 'report.pdf').read_bytes()
-    assert pdf.startswith(b'%PDF') and len(re.findall(rb'/Type\s*/Page\b(?!s)', pdf)) == PAGES
-    assert f'({PAGES} pages)' in stdout
+    pages = len(re.findall(rb'/Type\s*/Page\b(?!s)', pdf))
+    assert pdf.startswith(b'%PDF') and pages >= 1 + len(report.EXPERIMENTS) and f'({pages} pages)' in stdout
     assert not [name for name in os.listdir(out) if name.endswith('.part')]   # temporary files renamed away
 
 
@@ -122,3 +124,78 @@ def test_a_diverging_run_is_recorded_not_fatal():
     assert json.loads(report_writer.to_json(results))['experiments']['learning_rate']['configs'][0]['runs']
     assert '| α = 1e+38 | — | — |' in report_writer.markdown(results)
     assert len(report_writer.sweep_figure(results, 'learning_rate').axes) == 2
+
+
+def test_importing_report_leaves_the_environment_alone():
+    code = 'import os; before = dict(os.environ); import report; print(dict(os.environ) == before)'
+    env = {key: value for key, value in os.environ.items() if not key.endswith('_NUM_THREADS')}
+    done = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and done.stdout.strip() == 'True', done.stderr
+
+
+def _numbers(value):
+    """Every number in a JSON value, as the texts may print it (4, 3, 2, 1, 0 decimals, %g, thousands)."""
+    if isinstance(value, dict):
+        return set().union(*map(_numbers, value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*map(_numbers, value)) if value else set()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return set(NUMBER.findall(value)) if isinstance(value, str) else set()
+    return {f'{value:.{d}f}' for d in range(5)} | {f'{value:g}', f'{value:,}', str(value)}
+
+
+def _pdf_text(out):
+    done = subprocess.run(['pdftotext', str(out / 'report.pdf'), '-'], capture_output=True, text=True, check=True)
+    return ' '.join(done.stdout.split())
+
+
+def test_every_number_in_the_findings_is_the_one_in_results_json(quick):
+    _, results, out = quick
+    facts, markdown = results['findings'], (out / 'results.md').read_text()
+    titles = [e['title'] for e in results['experiments'].values()]
+    allowed = _numbers(facts) | _numbers(results['settings']) | _numbers(titles)
+    texts = [report_text.findings(facts['experiments'][name]) for name in results['experiments']]
+    texts.append(report_text.summary(facts, results))
+    pdf = _pdf_text(out) if shutil.which('pdftotext') else None
+    for text in texts:
+        assert text in markdown and (pdf is None or ' '.join(text.split()) in pdf)
+        quoted = NUMBER.findall(re.sub(r'“[^”]*”', '', text))   # labels in quotes keep their own numbers
+        assert quoted and not [n for n in quoted if n not in allowed], text
+    for name, experiment in results['experiments'].items():   # and the facts are results.json's summaries
+        summary = {c['label']: c['summary'] for c in experiment['configs']}
+        f = facts['experiments'][name]
+        assert f['best']['label'] == experiment['selected']
+        for who in [f['best']] + ([f['ranking']['winner'], f['ranking']['runner_up']] if f['ranking'] else []):
+            assert all(who[split] == summary[who['label']][f'{split}_acc']['mean'] for split in ('train', 'val', 'test'))
+        for reached in f['threshold']['reached']:
+            assert reached['seconds'] == summary[reached['label']]['seconds_to_threshold']['mean']
+
+
+def _results(val_by_label, threshold=0.9):
+    """Results of one experiment whose settings reached these per-seed final validation accuracies."""
+    configs = []
+    for label, finals in val_by_label.items():
+        runs = [{'train_acc': [a], 'val_acc': [a], 'train_loss': [0.3], 'test_acc': a, 'epoch_time': [1.0],
+                 'stop_reason': None} for a in finals]
+        configs.append({'label': label, 'spec': {'epochs': 1}, 'runs': runs, 'summary': report.summarize(runs, threshold)})
+    return {'settings': {'seeds': (0, 1), 'threshold': threshold},
+            'experiments': {'sweep': {'title': '1. sweep', 'configs': configs, 'selected': None}}}
+
+
+def test_a_difference_within_the_seeds_spread_is_called_a_tie():
+    tie = report_text.analyse(_results({'a': [0.91, 0.93], 'b': [0.915, 0.92]}))['experiments']['sweep']
+    assert tie['ranking']['tie'] and ' tie: their difference, 0.0025, ' in report_text.findings(tie)
+    win = report_text.analyse(_results({'a': [0.95, 0.951], 'b': [0.90, 0.901]}))['experiments']['sweep']
+    text = report_text.findings(win)
+    assert not win['ranking']['tie'] and '“a” won: ' in text and 'differ by 0.0500, more than the seeds' in text
+    assert '“a” reached a validation accuracy of 0.9 soonest' in text and 'Never within 1 epochs: “b”' not in text
+
+
+def test_a_falling_or_diverging_setting_is_named_unstable():
+    results = _results({'steady': [0.95, 0.95], 'falls': [0.9, 0.9]})
+    for run in results['experiments']['sweep']['configs'][1]['runs']:
+        run['val_acc'] = [0.93, 0.9]
+    results['experiments']['sweep']['configs'][0]['runs'][1]['stop_reason'] = 'loss became nan at epoch 0'
+    text = report_text.findings(report_text.analyse(results)['experiments']['sweep'])
+    assert '“steady” diverged (the loss became non-finite) in 1 of 2 runs' in text
+    assert 'the mean validation accuracy of “falls” fell from 0.9300 at epoch 1 to 0.9000 at epoch 2' in text

@@ -76,10 +76,11 @@ def test_cli_rejects_bad_values_and_runs_the_main_job(tmp_path, capsys):
     assert info.value.code == 2 and "cfg['learning_rate'] = -1.0" in capsys.readouterr().err
     plot, weights = tmp_path / 'curves.png', tmp_path / 'w.npz'
     solver_module.main(['--data-root', DATA, '--epochs', '1', '--batch-size', '500', '--lr', '0.1',
-                        '--display-freq', '1000', '--plot', str(plot), '--save', str(weights)])
+                        '--display', 'live', '--plot', str(plot), '--save', str(weights)])
     out = capsys.readouterr().out
     accuracy = float(out.split('Test accuracy ')[1].split()[0])
     assert accuracy > 0.85 and plot.stat().st_size > 10_000 and weights.exists()
+    assert out.startswith('epoch 1/1 [') and 'Batch [' not in out   # the live line (plain in a pipe), not the course's
 
 
 @pytest.mark.filterwarnings('ignore:overflow encountered')

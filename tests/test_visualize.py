@@ -1,11 +1,17 @@
 """Every figure of visualize.py on tiny synthetic input: a Figure with the expected axes and images."""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
 import visualize as vis
 
-rng = np.random.default_rng(0)
+ROOT = os.path.join(os.path.dirname(__file__), '..')
 
 
 def test_plot_loss_and_acc_and_curves_keep_their_contract():
@@ -39,7 +45,7 @@ def test_plot_time_to_accuracy_marks_the_first_epoch_over_the_threshold():
     assert len(stars) == 1 and list(stars[0].get_xdata()) == [2.0]
 
 
-def test_plot_weights_ten_28x28_images():
+def test_plot_weights_ten_28x28_images(rng):
     fig = vis.plot_weights(rng.standard_normal((784, 10)))
     images = [im for ax in fig.axes for im in ax.images]
     assert len(fig.axes) == 10 and len(images) == 10 and images[0].get_array().shape == (28, 28)
@@ -56,7 +62,7 @@ def test_plot_confusion_matrix_writes_every_count():
         vis.plot_confusion_matrix(np.zeros((2, 3)))
 
 
-def test_plot_misclassified_shows_only_the_errors_with_true_and_predicted_labels():
+def test_plot_misclassified_shows_only_the_errors_with_true_and_predicted_labels(rng):
     images = rng.integers(0, 256, (6, 784), dtype=np.uint8)
     labels, predictions = np.array([1, 2, 3, 4, 5, 6]), np.array([1, 7, 3, 0, 5, 6])
     fig = vis.plot_misclassified(images, labels, predictions)
@@ -69,3 +75,43 @@ def test_plot_table_holds_every_cell():
     fig = vis.plot_table(['a', 'b'], [['1', '2'], ['3', '4']], title='t', notes='n')
     ax, = fig.axes
     assert len(ax.tables) == 1 and len(ax.tables[0].get_celld()) == 6   # header + 2 rows, 2 columns
+
+
+def test_plot_train_val_draws_training_and_validation_on_the_same_axes():
+    history = {'train_loss': [1.0, 0.5, 0.4], 'val_loss': [0.9, 0.6, 0.5],
+               'train_acc': [0.8, 0.9, 0.92], 'val_acc': [0.85, 0.88, 0.9]}
+    fig = vis.plot_train_val(history, 'acc', 'test accuracy 0.9123')
+    ax_loss, ax_acc = fig.axes
+    assert [line.get_label() for line in ax_loss.lines] == ['training', 'validation']
+    assert [list(line.get_ydata()) for line in ax_acc.lines] == [history['train_acc'], history['val_acc']]
+    assert ax_acc.get_ylabel() == 'accuracy' and fig.get_suptitle() == 'test accuracy 0.9123'
+
+
+def test_train_val_svg_puts_each_curve_between_its_panels_min_and_max():
+    history = {'train_loss': [1.0, 0.5, 0.25], 'val_loss': [0.75, 0.5, 0.5],
+               'train_acc': [0.8, 0.9, 0.92], 'val_acc': [0.85, 0.88, float('nan')]}
+    svg = vis.train_val_svg(history, 'acc', size=(330, 200))
+    curves = [[tuple(map(float, p.split(','))) for p in points.split()]
+              for points in re.findall(r'<polyline points="([^"]*)"', svg)]
+    top, bottom = 28, 200 - 22   # the panel's frame: pad top 28, bottom 22
+    assert [len(c) for c in curves] == [3, 3, 3, 2]   # a NaN (an epoch not yet validated) is left out
+    assert curves[0][0][1] == top and curves[0][2][1] == bottom   # loss 1.0 at the top, 0.25 at the bottom
+    assert curves[1][0][1] == top + (bottom - top) * (1.0 - 0.75) / 0.75
+    assert curves[2][0][0] == 330 + 10 + 46 and '>accuracy<' in svg and '>loss<' in svg
+
+
+def test_importing_visualize_leaves_the_backend_and_pyplot_alone():
+    code = ('import sys, matplotlib; matplotlib.use("svg"); import visualize; '
+            'visualize.plot_curves({"a": [1, 2]}, "y").savefig(sys.argv[1]); '
+            'print(matplotlib.get_backend(), "matplotlib.pyplot" in sys.modules)')
+    env = {key: value for key, value in os.environ.items() if key != 'MPLBACKEND'}
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run([sys.executable, '-c', code, os.path.join(folder, 'a.png')], capture_output=True,
+                              text=True, cwd=ROOT, env=env)
+    assert done.returncode == 0 and done.stdout.split() == ['svg', 'False'], done.stderr
+
+
+def test_a_returned_figure_shows_in_ipython_without_pyplot():
+    shell = pytest.importorskip('IPython.core.interactiveshell').InteractiveShell.instance()
+    formats, _ = shell.display_formatter.format(vis.plot_curves({'a': [0.1, 0.2]}, 'accuracy'))
+    assert formats['image/png'].startswith(b'\x89PNG')
