@@ -4,10 +4,12 @@ One loop serves both cases of the course:
     case 1 (no 'model' in cfg): loss, acc = model.forward(x, y); model.gradient_computing()
     case 2 (cfg['model'] a Network, cfg['criterion'] a loss layer):
             loss = criterion.forward(net.forward(x), y); net.backward(criterion.backward())
-then optimizer.step(). History is kept in plain lists in `solver.history`.
+then optimizer.step(). History is kept in plain lists in `solver.history`. The model is in
+training mode while it trains and in eval mode while it is validated or tested (see `mode`).
 Run `python solver.py --help` for the command line.
 """
 import argparse
+import contextlib
 import math
 import signal
 import threading
@@ -15,12 +17,14 @@ import time
 
 import numpy as np
 
-from config import check_cfg
+from config import RULE_SETTINGS, check_cfg
 from dataloader import NUM_TRAIN, ArrayDataset, Dataloader, Dataset
 from criterion import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
+from layers import arrays_of
 from loss import SoftmaxCrossEntropyLoss
 from network import Network, build_mlp  # noqa: F401 (build_mlp: the CLI's, and the course's import)
-from optimizer import SGD, InverseTimeDecay, MomentumRamp, ReduceOnPlateau
+from optimizer import RULES
+from schedule import InverseTimeDecay, MomentumRamp, ReduceOnPlateau
 
 NUM_VAL = 5000     # the course validates on the 5,000 samples after the first 55,000
 EVAL_BATCH = 2000   # evaluation runs in large chunks: fewer Python round trips, same result
@@ -49,7 +53,7 @@ class _DeferInterrupt:
 
 
 class Solver:
-    """Trains case 1's softmax regression, or cfg['model'] with cfg['criterion'], with SGD."""
+    """Trains case 1's softmax regression, or cfg['model'] with cfg['criterion'], with cfg['optimizer']."""
 
     def __init__(self, cfg):
         self.cfg = check_cfg(cfg)
@@ -61,8 +65,8 @@ class Solver:
         self.history = {key: [] for key in ('train_loss', 'train_' + self.metric, 'val_loss', 'val_' + self.metric,
                                             'learning_rate', 'momentum', 'epoch_time',
                                             'iteration_loss', 'grad_norms')}
-        self.stopped, self.stop_reason = None, None   # 'diverged' or 'interrupted', and the message
-        self.best = None   # (val_acc or -val_mse, [(W, b), ...]) when cfg['keep_best']
+        self.stopped, self.stop_reason = None, None   # 'diverged', 'interrupted' or 'early_stopping'; the message
+        self.best = None   # (val_acc or -val_mse, {(layer, name): copy}) with keep_best or patience
 
     def build_loader(self, shuffle_seed):
         cfg, dtype = self.cfg, np.dtype(self.cfg['dtype'])
@@ -85,21 +89,27 @@ class Solver:
         return cfg['model'], cfg['criterion'] or SoftmaxCrossEntropyLossLayer()
 
     def build_optimizer(self):
+        """cfg['optimizer'] bound to the model, or the rule it names built from the cfg's settings,
+        with the schedules it asks for in self.schedules."""
         cfg = self.cfg
         self.schedules = []
-        if cfg['optimizer'] is not None:
+        if not (cfg['optimizer'] is None or isinstance(cfg['optimizer'], str)):
             return cfg['optimizer'].bind(self.model)
-        if cfg['lr_schedule'] == 'plateau':
-            self.schedules.append(ReduceOnPlateau(cfg['lr_factor'], cfg['lr_threshold'], cfg['lr_monitor']))
-        elif cfg['lr_schedule'] == 'inverse_time':
-            b = cfg['lr_decay_b']
-            self.schedules.append(InverseTimeDecay(cfg['learning_rate'] * b, b))
-        momentum = cfg['momentum']
+        rule = cfg['optimizer'] or 'sgd'
+        settings = {key: cfg[key] for key in RULE_SETTINGS[rule] if key != 'momentum_ramp_epochs'}
         if cfg['momentum_ramp_epochs']:
             ramp = MomentumRamp(0.5, cfg['momentum'], cfg['momentum_ramp_epochs'])
             self.schedules.append(ramp)
-            momentum = ramp.value(0)
-        return SGD(self.model, cfg['learning_rate'], momentum, cfg['weight_decay'])
+            settings['momentum'] = ramp.value(0)
+        rate = cfg['learning_rate'] if cfg['learning_rate'] is not None else {'sgd': 0.01}.get(rule)
+        rate = {} if rate is None else {'learning_rate': rate}   # None: the rule's own default
+        optimizer = RULES[rule](self.model, weight_decay=cfg['weight_decay'], **rate, **settings)
+        if cfg['lr_schedule'] == 'plateau':
+            self.schedules.insert(0, ReduceOnPlateau(cfg['lr_factor'], cfg['lr_threshold'], cfg['lr_monitor']))
+        elif cfg['lr_schedule'] == 'inverse_time':
+            b = cfg['lr_decay_b']
+            self.schedules.insert(0, InverseTimeDecay(optimizer.learning_rate * b, b))
+        return optimizer
 
     # ------------------------------------------------------------ one batch
 
@@ -124,15 +134,19 @@ class Solver:
         With a regression criterion (metric 'mse') the second list is the training MSE instead.
 
         Stops early, keeping the history so far, on a non-finite loss or a Ctrl-C.
+        With cfg['patience'], stops after that many epochs without a better validation score.
+        With cfg['keep_best'] or cfg['patience'], the model ends with the parameters and state (BN's
+        running statistics) of its best validation epoch.
         """
         h, cfg = self.history, self.cfg
-        with _DeferInterrupt() as interrupt:
+        with _DeferInterrupt() as interrupt, mode(self.model, training=True):
             done = len(h['train_loss'])   # epochs of earlier train() calls
             for epoch in range(done, done + cfg['max_epoch']):
                 if not self._train_epoch(epoch, interrupt):
                     break
                 val_loss, val_acc = self.validate()
-                self._end_epoch(epoch, val_loss, val_acc)
+                if not self._end_epoch(epoch, val_loss, val_acc):
+                    break
         if self.best is not None:
             self._restore_best()
         return h['train_loss'], h['train_' + self.metric]
@@ -169,7 +183,8 @@ class Solver:
         return True
 
     def _end_epoch(self, epoch, val_loss, val_acc):
-        h = self.history
+        """Records the validation, runs the schedules, keeps the best copy; False: stop early."""
+        h, patience = self.history, self.cfg['patience']
         h['val_loss'].append(val_loss)
         h['val_' + self.metric].append(val_acc)
         self._print(f'Epoch [{epoch}]\t Average validation loss {val_loss:.4f}'
@@ -177,13 +192,19 @@ class Solver:
         metrics = {'train_loss': h['train_loss'][-1], 'val_loss': val_loss}
         for schedule in self.schedules:
             schedule.update(self.optimizer, epoch + 1, metrics)
-        score = -val_acc if self.metric == 'mse' else val_acc   # higher is better
-        if self.cfg['keep_best'] and (self.best is None or score > self.best[0]):
-            self.best = (score, [(l.W.copy(), l.b.copy()) for l in self.optimizer.layers()])
+        scores = -np.asarray(h['val_' + self.metric]) if self.metric == 'mse' else np.asarray(h['val_acc'])
+        if (self.cfg['keep_best'] or patience) and (self.best is None or scores[-1] > self.best[0]):
+            self.best = (scores[-1], {(layer, name): getattr(layer, name).copy()
+                                      for layer in self.optimizer.layers() for name in arrays_of(layer)})
+        waited = len(scores) - 1 - int(np.argmax(scores))   # epochs since the first best one
+        if patience and waited >= patience:
+            return self._stop('early_stopping', f'no better validation {METRIC_NAMES[self.metric]} in {waited} '
+                              f'epochs; the weights of epoch {len(scores) - 1 - waited} are restored.')
+        return True
 
     def _restore_best(self):
-        for layer, (W, b) in zip(self.optimizer.layers(), self.best[1]):
-            layer.W, layer.b = W.copy(), b.copy()
+        for (layer, name), array in self.best[1].items():
+            setattr(layer, name, array.copy())
 
     def _stop(self, kind, reason):
         self.stopped, self.stop_reason = kind, reason
@@ -216,12 +237,31 @@ def forward_batch(model, criterion, images, labels):
 
 
 def evaluate(model, criterion, loader):
-    """(loss, acc) over every sample of `loader`: the sample-weighted mean over its batches."""
+    """(loss, acc) over every sample of `loader` in eval mode: the sample-weighted mean over its batches."""
     total_loss = total_acc = 0.0
-    for images, labels in loader:
-        loss, acc = forward_batch(model, criterion, images, labels)
-        total_loss, total_acc = total_loss + loss * len(labels), total_acc + acc * len(labels)
+    with mode(model, training=False):
+        for images, labels in loader:
+            loss, acc = forward_batch(model, criterion, images, labels)
+            total_loss, total_acc = total_loss + loss * len(labels), total_acc + acc * len(labels)
     return total_loss / len(loader.dataset), total_acc / len(loader.dataset)
+
+
+@contextlib.contextmanager
+def mode(model, training):
+    """Within `with`, the model in training (True) or eval (False) mode; after it, in the mode it was in.
+
+    Dropout and batch normalization act differently in the two modes; a model without train()
+    (case 1's) has no modes and is left alone.
+    """
+    if not callable(getattr(model, 'train', None)):
+        yield model
+        return
+    previous = getattr(model, 'training', True)
+    model.train(training)
+    try:
+        yield model
+    finally:
+        model.train(previous)
 
 
 def _as_dataset(data, mode):
