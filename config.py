@@ -18,7 +18,7 @@ def _number(low, high=None, integer=False, low_open=False, high_open=True):
 
 
 def _choice(*options):
-    return (lambda v: v in options), f'one of {options}'
+    return (lambda v: any(v is o or (type(v) is type(o) and v == o) for o in options)), f'one of {options}'
 
 
 def _optional(check_and_text, meaning):

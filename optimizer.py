@@ -297,7 +297,7 @@ def _parse_sgd_args(args, kwargs):
         raise TypeError(f'SGD: the model {model!r} has neither trainable_layers() nor trainable; '
                         f'the accepted forms: {SGD_FORMS}')
     nesterov = given.pop('nesterov', False)
-    if nesterov not in (True, False):
+    if not isinstance(nesterov, bool):
         raise ValueError(f'SGD: nesterov = {nesterov!r}, expected True or False')
     values = {'learning_rate': given.get('learning_rate'), 'momentum': given.get('momentum', 0.0),
               'weight_decay': given.get('weight_decay', 0.0)}

@@ -331,9 +331,16 @@ def parse_args(argv=None):
     flag = {'--data-root': ('data_root', str, 'folder with the MNIST IDX files (default: data)'),
             '--epochs': ('max_epoch', int, 'number of epochs (default: 10)'),
             '--batch-size': ('batch_size', int, 'samples per SGD step (default: 100)'),
-            '--lr': ('learning_rate', float, 'learning rate α (default: 0.01)'),
-            '--momentum': ('momentum', float, 'momentum γ in [0, 1) (default: 0)'),
-            '--weight-decay': ('weight_decay', float, 'L2 weight decay λ (default: 0)'),
+            '--lr': ('learning_rate', float, 'learning rate α (default: 0.01 for sgd and adagrad, 0.001 for '
+                                             'rmsprop and adam)'),
+            '--momentum': ('momentum', float, 'sgd: momentum γ in [0, 1) (default: 0)'),
+            '--weight-decay': ('weight_decay', float, 'L2 weight decay λ of the weights (default: 0)'),
+            '--decay-rate': ('decay_rate', float, 'rmsprop: ρ of the moving average (default: 0.99)'),
+            '--beta1': ('beta1', float, 'adam: β₁ (default: 0.9)'),
+            '--beta2': ('beta2', float, 'adam: β₂ (default: 0.999)'),
+            '--eps': ('eps', float, 'adagrad, rmsprop, adam: ε (default: 1e-8)'),
+            '--patience': ('patience', int, 'early stopping: stop after N epochs without a better validation '
+                                            'accuracy, keeping the best weights (default: off)'),
             '--display-freq': ('display_freq', int, 'print every N iterations (default: 50)'),
             '--seed': ('seed', int, 'seed of init and shuffling (default: 0)'),
             '--dtype': ('dtype', str, 'float32 (default, fast) or float64'),
@@ -341,7 +348,15 @@ def parse_args(argv=None):
             '--momentum-ramp-epochs': ('momentum_ramp_epochs', int, 'γ = 0.5 for N epochs, then --momentum')}
     for name, (dest, kind, text) in flag.items():
         p.add_argument(name, dest=dest, type=kind, default=argparse.SUPPRESS, help=text)
+    p.add_argument('--optimizer', choices=tuple(RULES), default=argparse.SUPPRESS, help='update rule (default: sgd)')
+    p.add_argument('--nesterov', action='store_const', const=True, default=argparse.SUPPRESS,
+                   help="sgd: Nesterov's momentum")
+    p.add_argument('--keep-best', dest='keep_best', action='store_const', const=True, default=argparse.SUPPRESS,
+                   help='end with the weights of the best validation epoch')
     p.add_argument('--hidden', type=int, nargs='+', default=[], help='hidden layer sizes, e.g. 256 128')
+    p.add_argument('--dropout', type=float, default=0.0, help='with --hidden: dropout p after every hidden layer')
+    p.add_argument('--batch-norm', action='store_true', help='with --hidden: batch normalization before every '
+                   'hidden activation')
     p.add_argument('--activation', choices=('relu', 'sigmoid', 'tanh'), default='relu')
     p.add_argument('--loss', choices=('softmax', 'euclidean'), default='softmax')
     p.add_argument('--plot', default='curves.png', help='where to save the curves (default: curves.png)')
@@ -351,10 +366,16 @@ def parse_args(argv=None):
 
 def main(argv=None):
     parser, args = parse_args(argv)
-    extra = {'plot', 'save', 'hidden', 'activation', 'loss'}
+    extra = {'plot', 'save', 'hidden', 'activation', 'loss', 'dropout', 'batch_norm'}
     cfg = {k: v for k, v in vars(args).items() if k not in extra}
+    if (args.dropout or args.batch_norm) and not args.hidden:
+        parser.error('--dropout and --batch-norm act on hidden layers: give them with --hidden')
     if args.hidden:
-        cfg['model'] = build_mlp(args.hidden, args.activation, cfg.get('seed', 0), cfg.get('dtype', 'float32'))
+        try:
+            cfg['model'] = build_mlp(args.hidden, args.activation, cfg.get('seed', 0), cfg.get('dtype', 'float32'),
+                                     dropout=args.dropout, batch_norm=args.batch_norm)
+        except ValueError as err:
+            parser.error(str(err))
         cfg['criterion'] = EuclideanLossLayer() if args.loss == 'euclidean' else SoftmaxCrossEntropyLossLayer()
     try:
         solver = Solver(cfg)
