@@ -39,13 +39,14 @@ def decayed_gradient(grad, param, decay, scratch):
 
 
 def adaptive_step(param, numerator, second_moment, tmp, rate, scale, eps):
-    """w ← w − rate·numerator / (scale·√second_moment + ε), in place; tmp (or None) is overwritten."""
+    """w ← w − rate·numerator / (scale·√second_moment + ε), in place; tmp (or None) is overwritten.
+
+    Computed as w − (rate/scale)·numerator / (√second_moment + ε/scale): one pass fewer.
+    """
     tmp = np.sqrt(second_moment, out=tmp)
-    if scale != 1.0:
-        tmp *= scale
-    tmp += eps
+    tmp += eps / scale
     tmp = np.divide(numerator, tmp, out=tmp)
-    tmp *= rate
+    tmp *= rate / scale
     param -= tmp
 
 
