@@ -49,6 +49,7 @@ class Optimizer:
         self.model, self.fast, self.steps = model, True, 0
         self.state = {}      # (layer, name) -> {'t': updates so far, slot: array}
         self._scratch = {}   # layer -> one flat array for two pieces of intermediate results
+        self._views = {}     # (layer, shape, dtype) -> two views of the layer's scratch with that shape
 
     def bind(self, model):
         """Update `model` from now on (e.g. the course's SGD(α, λ) is made before its model); returns self."""
@@ -73,7 +74,6 @@ class Optimizer:
             self.bind(model)
         self.steps += 1
         for layer in self.layers():
-            scratch = self._scratch_of(layer)
             for name in params_of(layer):
                 param, grad = getattr(layer, name), getattr(layer, 'grad_' + name)
                 state = self._state_of(layer, name, param)
@@ -84,7 +84,7 @@ class Optimizer:
                     continue
                 for piece in blocks(param, grad, *(state[s] for s in self.slots)):
                     pieces = dict(zip(self.slots, piece[2:]), t=state['t'])
-                    self._update_fast(piece[0], piece[1], pieces, views_like(scratch, piece[0]), decay)
+                    self._update_fast(piece[0], piece[1], pieces, self._scratch_views(layer, piece[0]), decay)
         if self.steps % FLUSH_EVERY == 0:
             self._flush()
 
@@ -102,20 +102,27 @@ class Optimizer:
                     flush_subnormals(state[slot], tiny * min(rate ** -FLUSH_EVERY, 2.0 ** 64))
 
     def _state_of(self, layer, name, param):
-        """The parameter's state; made anew (zeros, t = 0) when its shape or dtype changed."""
+        """The parameter's state; made anew (zeros, t = 0) when its shape or dtype changed, and then
+        the layer's scratch too."""
         state = self.state.get((layer, name))
         if state is None or any(state[s].shape != param.shape or state[s].dtype != param.dtype for s in self.slots):
             state = self.state[(layer, name)] = {'t': 0, **{s: np.zeros_like(param) for s in self.slots}}
+            self._scratch.pop(layer, None)
+            self._views = {key: views for key, views in self._views.items() if key[0] is not layer}
         return state
 
-    def _scratch_of(self, layer):
-        """Room for two pieces of the layer's largest parameter, in the dtype of its first one."""
-        params = [getattr(layer, name) for name in params_of(layer)]
-        size = 2 * max([min(BLOCK, p.size) for p in params], default=0)
-        scratch = self._scratch.get(layer)
-        if params and (scratch is None or scratch.size < size or scratch.dtype != params[0].dtype):
-            scratch = self._scratch[layer] = np.empty(size, params[0].dtype)
-        return scratch
+    def _scratch_views(self, layer, piece):
+        """Two pieces of the layer's scratch shaped like `piece` (see inplace.views_like), made once.
+
+        The scratch holds two pieces of the layer's largest parameter, in the dtype of its first one.
+        """
+        key = (layer, piece.shape, piece.dtype)
+        if key not in self._views:
+            if layer not in self._scratch:
+                params = [getattr(layer, name) for name in params_of(layer)]
+                self._scratch[layer] = np.empty(2 * max(min(BLOCK, p.size) for p in params), params[0].dtype)
+            self._views[key] = views_like(self._scratch[layer], piece)
+        return self._views[key]
 
     def _update_plain(self, param, grad, state, decay):
         raise NotImplementedError
@@ -158,18 +165,21 @@ class SGD(Optimizer):
             param += v                                                 # w ← w + v
 
     def _update_fast(self, param, grad, state, scratch, decay):
-        """As _update_plain, in place; α·∇J and γ·v pass through the scratch."""
+        """As _update_plain, in place; α·∇E, α·λ·w and γ·v pass through the scratch."""
         v, (step, extra) = state['v'], scratch
-        step = np.multiply(grad, self.learning_rate, out=step)                 # α·∇E
-        if decay:
-            step += np.multiply(param, self.learning_rate * decay, out=extra)  # + α·λ·w
         v *= self.momentum
+        step = np.multiply(grad, self.learning_rate, out=step)                  # α·∇E
         v -= step
-        if self.nesterov:
-            param -= step
-            param += np.multiply(v, self.momentum, out=extra)
-        else:
+        if decay:
+            extra = np.multiply(param, self.learning_rate * decay, out=extra)   # α·λ·w
+            v -= extra
+        if not self.nesterov:
             param += v
+            return
+        param -= step
+        if decay:
+            param -= extra
+        param += np.multiply(v, self.momentum, out=extra)
 
 
 class AdaGrad(Optimizer):
