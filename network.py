@@ -46,7 +46,7 @@ class Network:
         """δ = dE/d(output) back through every layer; returns dE/dx.
 
         input_grad=False (what training uses) skips dE/dx, as PyTorch does for inputs that need no
-        gradient: a first layer with a `gradients` method only stores grad_W, grad_b; returns None.
+        gradient: a first layer with a `gradients` method only stores its parameters' gradients; returns None.
         """
         skip = not input_grad and len(self.layerList) > 0 and hasattr(self.layerList[0], 'gradients')
         for layer in reversed(self.layerList[skip:]):

@@ -118,7 +118,7 @@ class Solver:
         return forward_batch(self.model, self.criterion, images, labels)
 
     def backward(self):
-        """Gradients of the last forward batch, stored in the model's grad_W and grad_b."""
+        """Gradients of the last forward batch, stored in the layers' grad_<parameter> arrays."""
         if self.criterion is None:
             self.model.gradient_computing()
         elif isinstance(self.model, Network):   # dE/dx of the images is never used
