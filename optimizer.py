@@ -20,6 +20,8 @@ from inplace import BLOCK, adaptive_step, blocks, decayed_gradient, flush_subnor
 from layers import decays, params_of
 from schedule import InverseTimeDecay, MomentumRamp, ReduceOnPlateau  # noqa: F401 (their old home)
 
+SGD_FORMS = ('SGD(model, learning_rate, momentum=0.0, weight_decay=0.0, nesterov=False) then step(), '
+             'or the course\'s case-2 SGD(learning_rate, weight_decay=0.0) then step(model)')
 FLUSH_EVERY = 64   # steps between flushes of small decaying state (see flush_subnormals)
 SETTINGS = {   # name: (check, what is allowed), for every rule's constructor
     'learning_rate': (lambda v: v > 0, 'a number > 0'), 'weight_decay': (lambda v: v >= 0, 'a number >= 0'),
@@ -41,11 +43,15 @@ class Optimizer:
     """
     slots, decaying = (), {}
     momentum = property(lambda self: 0.0, _refuse_momentum, doc='0: a rule without momentum')
+    forms = ''   # how to call the rule, for error messages
 
     def __init__(self, model, learning_rate, weight_decay=0.0, **settings):
-        _check_model(type(self).__name__, model)
+        self._check_model(model)
         for name, value in dict(settings, learning_rate=learning_rate, weight_decay=weight_decay).items():
-            setattr(self, name, _checked(type(self).__name__, name, value))
+            check, allowed = SETTINGS[name]
+            if not _is_number(value) or not check(value):
+                raise ValueError(f'{type(self).__name__}: {name} = {value!r}, expected {allowed}{self.forms}')
+            setattr(self, name, float(value))
         self.model, self.fast, self.steps = model, True, 0
         self.state = {}      # (layer, name) -> {'t': updates so far, slot: array}
         self._scratch = {}   # layer -> one flat array for two pieces of intermediate results
@@ -53,9 +59,14 @@ class Optimizer:
 
     def bind(self, model):
         """Update `model` from now on (e.g. the course's SGD(α, λ) is made before its model); returns self."""
-        _check_model(type(self).__name__, model)
+        self._check_model(model)
         self.model = model
         return self
+
+    def _check_model(self, model):
+        if model is not None and not (hasattr(model, 'trainable_layers') or hasattr(model, 'trainable')):
+            raise TypeError(f'{type(self).__name__}: the model {model!r} has neither trainable_layers() nor '
+                            f'trainable{self.forms}')
 
     def layers(self):
         if self.model is None:
@@ -141,11 +152,15 @@ class SGD(Optimizer):
     """
     slots, decaying = ('v',), {'v': 'momentum'}
     momentum = 0.0   # a plain attribute here: schedules set it
+    forms = '; the accepted forms: ' + SGD_FORMS
 
     def __init__(self, *args, **kwargs):
-        model, learning_rate, momentum, weight_decay, nesterov = _parse_sgd_args(args, kwargs)
-        super().__init__(model, learning_rate, weight_decay, momentum=momentum)
-        self.nesterov = nesterov
+        given = _parse_sgd_args(args, kwargs)
+        self.nesterov = given.get('nesterov', False)
+        if not isinstance(self.nesterov, bool):
+            raise ValueError(f'SGD: nesterov = {self.nesterov!r}, expected True or False')
+        super().__init__(given.get('model'), given.get('learning_rate'), given.get('weight_decay', 0.0),
+                         momentum=given.get('momentum', 0.0))
 
     @property
     def velocity(self):
@@ -269,28 +284,12 @@ class Adam(Optimizer):
 RULES = {'sgd': SGD, 'adagrad': AdaGrad, 'rmsprop': RMSProp, 'adam': Adam}
 
 
-def _check_model(rule, model):
-    if model is not None and not (hasattr(model, 'trainable_layers') or hasattr(model, 'trainable')):
-        raise TypeError(f'{rule}: the model {model!r} has neither trainable_layers() nor trainable')
-
-
-def _checked(rule, name, value):
-    check, allowed = SETTINGS[name]
-    if not _is_number(value) or not check(value):
-        raise ValueError(f'{rule}: {name} = {value!r}, expected {allowed}')
-    return float(value)
-
-
-SGD_FORMS = ('SGD(model, learning_rate, momentum=0.0, weight_decay=0.0, nesterov=False) then step(), '
-             'or the course\'s case-2 SGD(learning_rate, weight_decay=0.0) then step(model)')
-
-
 def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _parse_sgd_args(args, kwargs):
-    """(model or None, α, γ, λ, nesterov) from a call in one of the two forms; TypeError for anything else.
+    """{argument name: value} of a call in one of the two forms; TypeError for anything else.
 
     A first argument that is a number can only be the course's learning rate, so SGD(0.001, 0.1)
     means α = 0.001, λ = 0.1; an object there is the model.
@@ -301,21 +300,9 @@ def _parse_sgd_args(args, kwargs):
     given = dict(zip(names, args))
     if len(args) > len(names) or set(given) & set(kwargs) or set(kwargs) - set(names):
         raise TypeError(f'SGD{_call_text(args, kwargs)} matches neither accepted form: {SGD_FORMS}')
-    given.update(kwargs)
-    model = given.pop('model', None)
-    if not course and not (hasattr(model, 'trainable_layers') or hasattr(model, 'trainable')):
-        raise TypeError(f'SGD: the model {model!r} has neither trainable_layers() nor trainable; '
-                        f'the accepted forms: {SGD_FORMS}')
-    nesterov = given.pop('nesterov', False)
-    if not isinstance(nesterov, bool):
-        raise ValueError(f'SGD: nesterov = {nesterov!r}, expected True or False')
-    values = {'learning_rate': given.get('learning_rate'), 'momentum': given.get('momentum', 0.0),
-              'weight_decay': given.get('weight_decay', 0.0)}
-    for name, value in values.items():
-        check, allowed = SETTINGS[name]
-        if not _is_number(value) or not check(value):
-            raise ValueError(f'SGD: {name} = {value!r}, expected {allowed}; the accepted forms: {SGD_FORMS}')
-    return model, float(values['learning_rate']), float(values['momentum']), float(values['weight_decay']), nesterov
+    if not course and given.get('model', kwargs.get('model')) is None:
+        raise TypeError(f'SGD: the model is None; the accepted forms: {SGD_FORMS}')
+    return {**given, **kwargs}
 
 
 def _call_text(args, kwargs):
