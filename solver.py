@@ -101,9 +101,11 @@ class Solver:
             ramp = MomentumRamp(0.5, cfg['momentum'], cfg['momentum_ramp_epochs'])
             self.schedules.append(ramp)
             settings['momentum'] = ramp.value(0)
-        rate = cfg['learning_rate'] if cfg['learning_rate'] is not None else {'sgd': 0.01}.get(rule)
-        rate = {} if rate is None else {'learning_rate': rate}   # None: the rule's own default
-        optimizer = RULES[rule](self.model, weight_decay=cfg['weight_decay'], **rate, **settings)
+        if cfg['learning_rate'] is not None:
+            settings['learning_rate'] = cfg['learning_rate']
+        elif rule == 'sgd':
+            settings['learning_rate'] = 0.01   # the course's α; the other rules have their own defaults
+        optimizer = RULES[rule](self.model, weight_decay=cfg['weight_decay'], **settings)
         if cfg['lr_schedule'] == 'plateau':
             self.schedules.insert(0, ReduceOnPlateau(cfg['lr_factor'], cfg['lr_threshold'], cfg['lr_monitor']))
         elif cfg['lr_schedule'] == 'inverse_time':
