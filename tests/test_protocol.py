@@ -8,7 +8,7 @@ import pytest
 
 import solver as solver_module
 from criterion import SoftmaxCrossEntropyLossLayer
-from layers import BatchNormLayer, DropoutLayer, FCLayer, Layer, ReLULayer
+from layers import BatchNormLayer, FCLayer, Layer
 from loss import SoftmaxCrossEntropyLoss
 from network import Network, build_mlp
 from optimizer import SGD, AdaGrad, Adam, RMSProp
@@ -175,9 +175,9 @@ def test_a_rule_by_name_gets_its_settings_and_default_learning_rate(blobs, rule,
 
 
 def test_cli_trains_an_mlp_with_the_tricks(tmp_path, capsys):
-    solver_module.main(['--data-root', 'data', '--hidden', '32', '--batch-norm', '--dropout', '0.2', '--optimizer',
-                        'adam', '--lr', '0.01', '--epochs', '1', '--batch-size', '500', '--display-freq', '1000', '--plot',
-                        str(tmp_path / 'c.png'), '--save', str(tmp_path / 'w.npz')])
+    solver_module.main(['--data-root', 'data', '--hidden', '32', '--batch-norm', '--dropout', '0.2',
+                        '--optimizer', 'adam', '--lr', '0.01', '--epochs', '1', '--batch-size', '500',
+                        '--display-freq', '1000', '--plot', str(tmp_path / 'c.png'), '--save', str(tmp_path / 'w.npz')])
     accuracy = float(re.search(r'Test accuracy (\S+)', capsys.readouterr().out).group(1))
     assert accuracy > 0.9
     with np.load(tmp_path / 'w.npz') as archive:
