@@ -1,6 +1,7 @@
 """The parameter protocol end to end: a made-up layer, checkpoints (old format, BN state, errors),
 train/eval modes in the Solver and the course's functions, early stopping, the cfg's new keys."""
 import json
+import os
 import re
 
 import numpy as np
@@ -14,6 +15,7 @@ from network import Network, build_mlp
 from optimizer import SGD, AdaGrad, Adam, RMSProp
 from solver import Solver
 
+DATA = os.path.join(os.path.dirname(__file__), '..', 'data')
 RULES = [lambda m: SGD(m, 0.1, momentum=0.9, weight_decay=0.1, nesterov=True), lambda m: AdaGrad(m, 0.1),
          lambda m: RMSProp(m, 0.01), lambda m: Adam(m, 0.01, weight_decay=0.1)]
 
@@ -175,7 +177,7 @@ def test_a_rule_by_name_gets_its_settings_and_default_learning_rate(blobs, rule,
 
 
 def test_cli_trains_an_mlp_with_the_tricks(tmp_path, capsys):
-    solver_module.main(['--data-root', 'data', '--hidden', '32', '--batch-norm', '--dropout', '0.2',
+    solver_module.main(['--data-root', DATA, '--hidden', '32', '--batch-norm', '--dropout', '0.2',
                         '--optimizer', 'adam', '--lr', '0.01', '--epochs', '1', '--batch-size', '500',
                         '--display-freq', '1000', '--plot', str(tmp_path / 'c.png'), '--save', str(tmp_path / 'w.npz')])
     accuracy = float(re.search(r'Test accuracy (\S+)', capsys.readouterr().out).group(1))
