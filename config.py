@@ -18,11 +18,17 @@ def _number(low, high=None, integer=False, low_open=False, high_open=True):
 
 
 def _choice(*options):
-    return (lambda v: v in options), f'one of {options}'
+    return (lambda v: any(v is o or (type(v) is type(o) and v == o) for o in options)), f'one of {options}'
+
+
+def _optional(check_and_text, meaning):
+    check, text = check_and_text
+    return (lambda v: v is None or check(v)), f'{text}, or None ({meaning})'
 
 
 def _is_optimizer(v):
-    return v is None or callable(getattr(v, 'step', None))
+    return v is None or (isinstance(v, str) and v in RULE_SETTINGS) or (
+        not isinstance(v, str) and callable(getattr(v, 'step', None)))
 
 
 def _is_data(v):
@@ -37,11 +43,18 @@ CFG_KEYS = {
     'max_epoch': (10, _number(0, integer=True)),   # 0: train nothing (a course notebook's way to skip training)
     'batch_size': (100, _number(1, integer=True)),
     'shuffle': (True, _choice(True, False)),
-    'learning_rate': (0.01, _number(0, low_open=True)),
-    'momentum': (0.0, _number(0, 1)),
+    'optimizer': (None, (_is_optimizer, "None or 'sgd', 'adagrad', 'rmsprop', 'adam' (the rule, built from "
+                                        "the settings below; None: 'sgd') or an optimizer object with step()")),
+    'learning_rate': (None, _optional(_number(0, low_open=True), "the rule's default: 0.01 for SGD and AdaGrad, "
+                                                                 '0.001 for RMSProp and Adam')),
     'weight_decay': (0.0, _number(0)),
-    'optimizer': (None, (_is_optimizer, 'None (SGD from learning_rate, momentum, weight_decay) '
-                                        'or an optimizer object with step()')),
+    'momentum': (0.0, _number(0, 1)),
+    'nesterov': (False, _choice(False, True)),
+    'decay_rate': (0.99, _number(0, 1)),
+    'beta1': (0.9, _number(0, 1)),
+    'beta2': (0.999, _number(0, 1)),
+    'eps': (1e-8, _number(0, low_open=True)),
+    'patience': (None, _optional(_number(1, integer=True), 'no early stopping')),
     'display_freq': (50, _number(1, integer=True)),
     'seed': (0, _number(0, integer=True)),
     'dtype': ('float32', _choice('float32', 'float64')),
@@ -58,8 +71,11 @@ CFG_KEYS = {
     'verbose': (True, _choice(False, True)),
     'display': ('print', _choice('print', 'live', 'none')),
 }
+# the settings each rule by name uses, besides learning_rate and weight_decay
+RULE_SETTINGS = {'sgd': ('momentum', 'nesterov', 'momentum_ramp_epochs'), 'adagrad': ('eps',),
+                 'rmsprop': ('decay_rate', 'eps'), 'adam': ('beta1', 'beta2', 'eps')}
 # settings that belong to the optimizer: given an optimizer object, set them on it instead
-OPTIMIZER_KEYS = ('learning_rate', 'momentum', 'weight_decay', 'momentum_ramp_epochs')
+OPTIMIZER_KEYS = ('learning_rate', 'weight_decay', *dict.fromkeys(sum(RULE_SETTINGS.values(), ())))
 
 
 def check_cfg(cfg):
@@ -68,14 +84,23 @@ def check_cfg(cfg):
         raise ValueError(f'cfg must be a dict, got {type(cfg).__name__}')
     unknown = sorted(set(cfg) - set(CFG_KEYS))
     if unknown:
-        raise ValueError(f'unknown cfg key(s) {unknown}; valid keys: {sorted(CFG_KEYS)}')
+        general = sorted(set(CFG_KEYS) - set(OPTIMIZER_KEYS) - {'optimizer'})
+        raise ValueError(f'unknown cfg key(s) {unknown}; valid keys: {general}; the optimizer and its settings: '
+                         f"{['optimizer', *OPTIMIZER_KEYS]}")
     full = {key: cfg.get(key, default) for key, (default, _) in CFG_KEYS.items()}
     for key, (_, (check, allowed)) in CFG_KEYS.items():
         if not check(full[key]):
             raise ValueError(f'cfg[{key!r}] = {full[key]!r}: expected {allowed}')
     if full['criterion'] is not None and full['model'] is None:
         raise ValueError("cfg['criterion'] is set but cfg['model'] is not: a loss layer needs a Network")
-    if full['optimizer'] is not None:
+    optimizer = full['optimizer']
+    if optimizer is None or isinstance(optimizer, str):
+        rule = optimizer or 'sgd'
+        unused = [key for key in OPTIMIZER_KEYS[2:] if key in cfg and key not in RULE_SETTINGS[rule]]
+        if unused:
+            raise ValueError(f"cfg {unused}: not settings of cfg['optimizer'] = {optimizer!r}, which uses "
+                             f"learning_rate, weight_decay and {list(RULE_SETTINGS[rule])}")
+    else:
         clash = [key for key in OPTIMIZER_KEYS if key in cfg]
         if clash:
             raise ValueError(f'cfg {clash} and cfg[\'optimizer\'] are both set: with an optimizer object, '

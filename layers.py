@@ -4,8 +4,15 @@ Contract of every layer:
     forward(Input (N, d_in)) -> output (N, d_out); remembers what backward needs.
     backward(delta (N, d_out)) -> delta for the layer below (N, d_in), where delta = dE/d(output)
         and E is already the batch mean (the loss layer divides by N once).
-A layer with `trainable = True` also holds W, b, grad_W, grad_b: plain arrays that a user may read
-and assign; whatever is assigned is what the next forward, backward and optimizer step use.
+    training: True (the default) or False; Network.train() / eval() set it. Dropout and batch
+        normalization behave differently in the two modes; the other layers ignore it.
+
+The parameter protocol (see `Layer`): a layer names its parameters in `params` (FC: 'W', 'b'), the
+ones that take weight decay in `decay` (weights only: 'W'), and its untrained state in `state` (BN's
+running statistics). The gradient of parameter p is the attribute grad_p. All are plain arrays a
+user may read and assign; whatever is assigned is what the next forward, backward and optimizer
+step use. Optimizers, checkpoints, the Solver's keep-best copy and parameter counts loop over these
+names, so a new layer with parameters needs no edit anywhere else.
 The dtype of the computation is numpy's promotion of the input's and the parameters' dtypes:
 float64 parameters and inputs give float64 throughout, as gradient checks need.
 """
@@ -29,14 +36,44 @@ def init_std(scheme, num_input, std=None):
     raise ValueError(f'init {scheme!r}: expected one of {INIT_SCHEMES}')
 
 
-class FCLayer:
+class Layer:
+    """The defaults of the protocol: no parameters, no state, training mode.
+
+    A layer need not inherit from it; every room reads the protocol with these defaults.
+    """
+    params = ()        # names of the trained arrays, e.g. ('W', 'b'); gradient of p at grad_p
+    decay = ()         # the names in params that take weight decay λ·w
+    state = ()         # names of arrays that are saved and restored but not trained
+    trainable = False  # False: the optimizer leaves the params alone (frozen)
+    training = True    # False in eval mode
+
+
+def params_of(layer):
+    """The names of the layer's parameters (its `params`; none for a layer that declares none)."""
+    return tuple(getattr(layer, 'params', ()))
+
+
+def arrays_of(layer):
+    """The names of every array a checkpoint or a keep-best copy holds: params, then state."""
+    return params_of(layer) + tuple(getattr(layer, 'state', ()))
+
+
+def decays(layer, name):
+    """True when parameter `name` of `layer` takes weight decay."""
+    return name in getattr(layer, 'decay', ())
+
+
+class FCLayer(Layer):
     """Fully connected layer u = x W + b, with W (num_input, num_output) and b (1, num_output).
+
+    Parameters W and b; only W takes weight decay (the lecture decays weights, not biases).
 
     The course's signature: FCLayer(num_input, num_output, actFunction='relu', trainable=True);
     actFunction only picks the init scale: 'relu' -> 'msra', 'sigmoid' or 'tanh' -> 'xavier'.
     Keyword-only extras: init ('gaussian' | 'xavier' | 'msra', overrides actFunction), std (of
     'gaussian'), rng (a seed or np.random.Generator for W; b starts at zero), dtype.
     """
+    params, decay = ('W', 'b'), ('W',)
 
     def __init__(self, num_input, num_output, actFunction='relu', trainable=True, *,
                  init=None, std=None, rng=None, dtype=np.float32):
@@ -97,9 +134,8 @@ class FCLayer:
         return f'FCLayer({self.num_input}, {self.num_output}, init={self.init!r})'
 
 
-class ReLULayer:
+class ReLULayer(Layer):
     """f(u) = max(0, u); f'(u) = 1 where u > 0, else 0 (the step)."""
-    trainable = False
 
     def forward(self, Input):
         """f(u) = max(0, u), a new array, also kept for backward."""
@@ -116,12 +152,11 @@ class ReLULayer:
         return 'ReLULayer()'
 
 
-class SigmoidLayer:
+class SigmoidLayer(Layer):
     """f(u) = 1 / (1 + e^{-u}); f'(u) = f(1 - f).
 
     Computed as (1 + tanh(u/2)) / 2, the same function, which never overflows or warns for large |u|.
     """
-    trainable = False
 
     def forward(self, Input):
         self.output = 0.5 + 0.5 * np.tanh(0.5 * Input)
@@ -134,9 +169,8 @@ class SigmoidLayer:
         return 'SigmoidLayer()'
 
 
-class TanhLayer:
+class TanhLayer(Layer):
     """f(u) = tanh(u); f'(u) = 1 - f²."""
-    trainable = False
 
     def forward(self, Input):
         self.output = np.tanh(Input)
@@ -147,3 +181,91 @@ class TanhLayer:
 
     def __repr__(self):
         return 'TanhLayer()'
+
+
+class DropoutLayer(Layer):
+    """Inverted dropout: in training, y = x ⊙ m / (1 − p) with m_i ~ Bernoulli(1 − p), a new mask
+    m for every batch; in eval mode y = x. δ_x = δ ⊙ m / (1 − p) (the same mask).
+
+    p is the probability of dropping a unit. Dividing by 1 − p during training keeps E[y] = x, so
+    the network needs no rescaling at test time. rng: a seed or np.random.Generator for the masks.
+    """
+
+    def __init__(self, p=0.5, rng=None):
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p < 1:
+            raise ValueError(f'DropoutLayer p = {p!r}: expected the probability of dropping, a number in [0, 1)')
+        self.p, self.rng, self.mask = float(p), np.random.default_rng(rng), None
+
+    def forward(self, Input):
+        if not self.training:
+            self.mask = None
+            return Input
+        keep = self.rng.random(Input.shape, dtype=np.float32) >= self.p
+        self.mask = np.multiply(keep, 1 / (1 - self.p), dtype=Input.dtype)   # m / (1 − p)
+        return Input * self.mask
+
+    def backward(self, delta):
+        return delta if self.mask is None else delta * self.mask
+
+    def __repr__(self):
+        return f'DropoutLayer(p={self.p:g})'
+
+
+class BatchNormLayer(Layer):
+    """Batch normalization of each of num_features units over the batch, then a learned scale and shift:
+
+        μ = mean_n x_n,  σ² = mean_n (x_n − μ)²,  x̂ = (x − μ) / √(σ² + ε),  y = γ x̂ + β.
+
+    In training μ, σ² are the batch's, and the running statistics follow them:
+    running = momentum·running + (1 − momentum)·batch. In eval mode the running statistics
+    stand in for μ and σ², so a prediction does not depend on the rest of its batch.
+    Parameters gamma (starts at 1) and beta (at 0), each (1, num_features), are not decayed;
+    state running_mean, running_var (1, num_features).
+    """
+    params, decay, state, trainable = ('gamma', 'beta'), (), ('running_mean', 'running_var'), True
+
+    def __init__(self, num_features, momentum=0.9, eps=1e-5, dtype=np.float32):
+        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) or num_features < 1:
+            raise ValueError(f'BatchNormLayer num_features = {num_features!r}: expected a positive integer')
+        for name, value in (('momentum', momentum), ('eps', eps)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                    0 <= value < 1 if name == 'momentum' else value > 0):
+                raise ValueError(f'BatchNormLayer {name} = {value!r}: expected '
+                                 f"{'a number in [0, 1)' if name == 'momentum' else 'a number > 0'}")
+        self.num_features, self.momentum, self.eps = num_features, float(momentum), float(eps)
+        self.gamma, self.beta = np.ones((1, num_features), dtype), np.zeros((1, num_features), dtype)
+        self.grad_gamma, self.grad_beta = np.zeros_like(self.gamma), np.zeros_like(self.beta)
+        self.running_mean, self.running_var = np.zeros_like(self.gamma), np.ones_like(self.gamma)
+
+    def forward(self, Input):
+        """x (N, num_features) -> y = γ x̂ + β (N, num_features); keeps x̂ and 1/√(σ² + ε) for backward."""
+        if self.training:
+            mean = Input.mean(axis=0, keepdims=True)
+            centered = Input - mean
+            var = np.mean(centered * centered, axis=0, keepdims=True)
+            m = self.momentum
+            self.running_mean = m * self.running_mean + (1 - m) * mean
+            self.running_var = m * self.running_var + (1 - m) * var
+        else:
+            centered, var = Input - self.running_mean, self.running_var
+        self.inv_std = 1 / np.sqrt(var + self.eps)
+        self.x_hat = centered * self.inv_std
+        return self.x_hat * self.gamma + self.beta
+
+    def backward(self, delta):
+        """δ = dE/dy (N, D) -> dE/dx (N, D); sets grad_gamma = Σ_n δ x̂ and grad_beta = Σ_n δ.
+
+        In training μ and σ² depend on every x_n, and the chain rule through them collapses to
+        dE/dx = γ/√(σ² + ε) · (δ − mean_n δ − x̂ · mean_n(δ x̂)); in eval mode they are constants
+        and dE/dx = γ/√(σ² + ε) · δ.
+        """
+        self.grad_beta = delta.sum(axis=0, keepdims=True)
+        self.grad_gamma = np.sum(delta * self.x_hat, axis=0, keepdims=True)
+        scale = self.gamma * self.inv_std
+        if not self.training:
+            return delta * scale
+        n = len(delta)
+        return (delta - self.grad_beta / n - self.x_hat * (self.grad_gamma / n)) * scale
+
+    def __repr__(self):
+        return f'BatchNormLayer({self.num_features}, momentum={self.momentum:g}, eps={self.eps:g})'

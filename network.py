@@ -1,7 +1,8 @@
 """`Network`: an ordered list of layers, and the checkpoint format every model shares.
 
 Forward runs the layers in order; backward runs them in reverse, each turning dE/d(its output)
-into dE/d(its input) and, if trainable, storing grad_W and grad_b on the way (backpropagation).
+into dE/d(its input) and storing the gradients of its parameters on the way (backpropagation).
+Everything about parameters goes through the protocol of layers.py (params, decay, state).
 """
 import json
 import os
@@ -10,9 +11,14 @@ import zipfile
 
 import numpy as np
 
+from layers import (BatchNormLayer, DropoutLayer, FCLayer, ReLULayer, SigmoidLayer, TanhLayer, arrays_of, decays,
+                    params_of)
+
 
 class Network:
     """net.add(FCLayer(784, 128)); net.add(ReLULayer()); ... ; logit = net.forward(x)."""
+
+    training = True
 
     def __init__(self, layers=()):
         self.layerList = []
@@ -40,7 +46,7 @@ class Network:
         """δ = dE/d(output) back through every layer; returns dE/dx.
 
         input_grad=False (what training uses) skips dE/dx, as PyTorch does for inputs that need no
-        gradient: a first layer with a `gradients` method only stores grad_W, grad_b; returns None.
+        gradient: a first layer with a `gradients` method only stores its parameters' gradients; returns None.
         """
         skip = not input_grad and len(self.layerList) > 0 and hasattr(self.layerList[0], 'gradients')
         for layer in reversed(self.layerList[skip:]):
@@ -50,64 +56,104 @@ class Network:
         return delta
 
     def predict(self, x):
-        return self.forward(x)
+        """Class scores of x in eval mode (dropout off, BN on its running statistics); the mode
+        the network was in is restored afterwards."""
+        training = self.training
+        try:
+            return self.eval().forward(x)
+        finally:
+            self.train(training)
+
+    def train(self, mode=True):
+        """Training mode (mode=False: eval mode) for every layer, as PyTorch's nn.Module.train; returns self."""
+        self.training = bool(mode)
+        for layer in self.layerList:
+            layer.training = self.training
+        return self
+
+    def eval(self):
+        """Eval mode for every layer: dropout is the identity, BN uses its running statistics; returns self."""
+        return self.train(False)
 
     def trainable_layers(self):
-        return [layer for layer in self.layerList if getattr(layer, 'trainable', False)]
+        """The layers whose parameters the optimizer updates (trainable and with parameters)."""
+        return [layer for layer in self.layerList if getattr(layer, 'trainable', False) and params_of(layer)]
+
+    def parameters(self):
+        """(layer, name) of every trainable parameter, input side first; the array is getattr(layer, name)."""
+        return [(layer, name) for layer in self.trainable_layers() for name in params_of(layer)]
 
     def gradient_norms(self):
-        """‖grad_W‖ of every trainable layer, input side first (after a backward pass)."""
-        return [float(np.linalg.norm(layer.grad_W)) for layer in self.trainable_layers()]
+        """‖grad_p‖ of every decayed parameter (the weights W), input side first (after a backward pass)."""
+        return [float(np.linalg.norm(getattr(layer, 'grad_' + name)))
+                for layer, name in self.parameters() if decays(layer, name)]
 
     def num_params(self):
-        return sum(layer.W.size + layer.b.size for layer in self.trainable_layers())
+        return sum(_count(layer) for layer in self.trainable_layers())
 
     def __repr__(self):
         lines = ['Network(']
         for i, layer in enumerate(self.layerList):
-            count = layer.W.size + layer.b.size if getattr(layer, 'trainable', False) else 0
+            count = _count(layer) if layer in self.trainable_layers() else 0
             lines.append(f'  ({i}) {layer!r}' + (f'  {count:,} parameters' if count else ''))
         lines.append(f')  total {self.num_params():,} trainable parameters')
         return '\n'.join(lines)
 
     def save(self, path):
-        """Write every trainable layer's W and b to an .npz file, atomically."""
-        save_layers(path, self.trainable_layers(), {'model': 'Network',
-                                                    'layers': [repr(l) for l in self.layerList]})
+        """Write every parameter and state array of the layers (W0, b0, gamma1, running_mean1, ...) to an
+        .npz file, atomically."""
+        save_layers(path, self._saved_layers(), {'model': 'Network', 'layers': [repr(l) for l in self.layerList]})
 
     def load(self, path):
-        """Read weights saved by `save` into this network; shapes must match."""
-        load_layers(path, self.trainable_layers())
+        """Read arrays saved by `save` into this network; names and shapes must match."""
+        load_layers(path, self._saved_layers())
+
+    def _saved_layers(self):
+        return [layer for layer in self.layerList if arrays_of(layer)]
 
 
-def build_mlp(hidden, activation='relu', seed=0, dtype='float32', init=None, num_input=784, num_classes=10):
-    """784-h1-...-10 Network with `activation` after every hidden layer.
+def _count(layer):
+    return sum(getattr(layer, name).size for name in params_of(layer))
+
+
+def build_mlp(hidden, activation='relu', seed=0, dtype='float32', init=None, num_input=784, num_classes=10,
+              dropout=0.0, batch_norm=False):
+    """784-h1-...-10 Network; every hidden layer is FC [→ BatchNorm] → activation [→ Dropout].
 
     init defaults to the lecture's match: 'msra' for ReLU, 'xavier' for sigmoid and tanh.
+    dropout: the probability p of dropping a hidden unit (0: no dropout layers); batch_norm: a
+    BatchNormLayer between each hidden FC layer and its activation, normalizing u = x W + b.
+    The FC layers' initial weights depend only on seed and sizes, not on these options.
     """
-    from layers import FCLayer, ReLULayer, SigmoidLayer, TanhLayer   # network.py itself needs no layer class
     act = {'relu': ReLULayer, 'sigmoid': SigmoidLayer, 'tanh': TanhLayer}[activation]
     init = init or ('msra' if activation == 'relu' else 'xavier')
-    sizes, rngs = [num_input, *hidden, num_classes], np.random.SeedSequence(seed).spawn(len(hidden) + 1)
+    root = np.random.SeedSequence(seed)
+    sizes, rngs, mask_rngs = [num_input, *hidden, num_classes], root.spawn(len(hidden) + 1), root.spawn(len(hidden))
     net = Network()
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         net.add(FCLayer(n_in, n_out, init=init, rng=rngs[i], dtype=dtype))
         if i < len(hidden):
+            if batch_norm:
+                net.add(BatchNormLayer(n_out, dtype=dtype))
             net.add(act())
+            if dropout:
+                net.add(DropoutLayer(dropout, rng=mask_rngs[i]))
     return net
 
 
 # ---------------------------------------------------------------- checkpoints
 
 def save_layers(path, layers, metadata):
-    """Save layers' W and b as named arrays (`W0`, `b0`, ...) plus JSON metadata in an .npz.
+    """Save every array the layers declare (params, then state) plus JSON metadata in an .npz.
 
+    The key of array `name` of the i-th layer is f'{name}{i}': W0, b0, gamma1, beta1, running_mean1,
+    ..., the same keys as the first format (W0, b0, W1, b1, ...) for networks of FC layers.
     The file is written under a temporary name and renamed, so an interrupted save never
     damages an earlier checkpoint.
     """
     arrays = {'metadata': np.array(json.dumps(metadata))}
     for i, layer in enumerate(layers):
-        arrays[f'W{i}'], arrays[f'b{i}'] = layer.W, layer.b
+        arrays.update({f'{name}{i}': getattr(layer, name) for name in arrays_of(layer)})
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix='.checkpoint.', suffix='.npz')
     try:
@@ -120,29 +166,28 @@ def save_layers(path, layers, metadata):
 
 
 def load_layers(path, layers):
-    """Load W and b saved by save_layers into `layers`; pickled content is refused.
+    """Load the arrays saved by save_layers into `layers`, each in the dtype the layer has now;
+    pickled content is refused, and nothing is assigned unless every array fits.
 
-    Raises ValueError naming the parameter when the file lacks it or its shape differs.
-    Returns the metadata dict.
+    Raises ValueError naming the key when the file lacks it, holds it in another shape, or holds
+    a key this model does not have. Returns the metadata dict.
     """
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except (ValueError, OSError, zipfile.BadZipFile) as err:
         raise ValueError(f'{path}: not a checkpoint of this project (an .npz of plain arrays): {err}') from None
-    for i, layer in enumerate(layers):
-        for name in ('W', 'b'):
-            key, current = f'{name}{i}', getattr(layer, name)
-            if key not in arrays:
-                raise ValueError(f'{path}: parameter {key} missing; the file holds {sorted(arrays)}')
-            if arrays[key].shape != current.shape:
-                raise ValueError(f'{path}: parameter {key} has shape {arrays[key].shape}, '
-                                 f'the model expects {current.shape}')
-    expected = {'metadata'} | {f'{name}{i}' for i in range(len(layers)) for name in 'Wb'}
-    extra = sorted(set(arrays) - expected)
+    wanted = {f'{name}{i}': (layer, name) for i, layer in enumerate(layers) for name in arrays_of(layer)}
+    for key, (layer, name) in wanted.items():
+        current = getattr(layer, name)
+        if key not in arrays:
+            raise ValueError(f'{path}: parameter {key} missing; the file holds {sorted(arrays)}')
+        if arrays[key].shape != current.shape:
+            raise ValueError(f'{path}: parameter {key} has shape {arrays[key].shape}, '
+                             f'the model expects {current.shape}')
+    extra = sorted(set(arrays) - set(wanted) - {'metadata'})
     if extra:
         raise ValueError(f'{path}: holds parameters {extra} that this model does not have')
-    for i, layer in enumerate(layers):
-        layer.W = arrays[f'W{i}'].astype(layer.W.dtype)
-        layer.b = arrays[f'b{i}'].astype(layer.b.dtype)
+    for key, (layer, name) in wanted.items():
+        setattr(layer, name, arrays[key].astype(getattr(layer, name).dtype))
     return json.loads(str(arrays['metadata'])) if 'metadata' in arrays else {}

@@ -1,94 +1,287 @@
-"""SGD with momentum and weight decay, and the lecture's learning-rate and momentum schedules.
+"""The lecture's update rules (SGD with momentum or Nesterov, AdaGrad, RMSProp, Adam) on one base,
+and its learning-rate and momentum schedules (schedule.py, importable from here too).
 
-Contract: `SGD(model, ...)` updates, on every `step()`, each layer in `model.trainable_layers()`
-(for a model without that method: the model itself, if `model.trainable`). A trainable layer is
-anything with arrays W, b and their gradients grad_W, grad_b; the optimizer knows nothing else
-about the model, and it looks the layers and arrays up afresh on every step, so assigning
-`layer.W = ...` takes effect at once.
+Contract: an optimizer made as `Rule(model, ...)` updates, on every `step()`, each parameter of
+each layer in `model.trainable_layers()` (for a model without that method: the model itself, if
+`model.trainable`). It reads the layers through the parameter protocol of layers.py only: the
+names in `layer.params`, gradient `grad_<name>`, weight decay λ·w for the names in `layer.decay`.
+It looks the arrays up afresh on every step, so assigning `layer.W = ...` takes effect at once;
+a parameter's state (velocity, moments) starts again at 0 when its shape or dtype changes.
 
-Contract of a schedule: `update(optimizer, epoch, metrics)` is called after each epoch, with
-`epoch` the number of epochs completed (1, 2, ...) and `metrics` a dict holding 'train_loss' and
-'val_loss'; it may change `optimizer.learning_rate` and `optimizer.momentum`.
+Every rule states its formula twice in code: `_update_plain`, the textbook form, line by line,
+and `_update_fast`, the same arithmetic in place (no allocation per step, in L2-sized pieces, see
+`inplace.blocks`), which `step()` runs unless `fast` is False. tests/test_tricks.py checks they agree.
 """
 import numbers
 
 import numpy as np
 
-FLUSH_EVERY = 64   # steps between flushes of small velocities (see flush_subnormals)
-BLOCK = 32768      # elements per piece of a parameter in the update (see _blocks)
+from inplace import BLOCK, adaptive_step, blocks, decayed_gradient, flush_subnormals, views_like  # noqa: F401
+from layers import decays, params_of
+from schedule import InverseTimeDecay, MomentumRamp, ReduceOnPlateau  # noqa: F401 (their old home)
+
+SGD_FORMS = ('SGD(model, learning_rate, momentum=0.0, weight_decay=0.0, nesterov=False) then step(), '
+             'or the course\'s case-2 SGD(learning_rate, weight_decay=0.0) then step(model)')
+FLUSH_EVERY = 64   # steps between flushes of small decaying state (see flush_subnormals)
+SETTINGS = {   # name: (check, what is allowed), for every rule's constructor
+    'learning_rate': (lambda v: v > 0, 'a number > 0'), 'weight_decay': (lambda v: v >= 0, 'a number >= 0'),
+    'momentum': (lambda v: 0 <= v < 1, 'a number in [0, 1)'), 'eps': (lambda v: v > 0, 'a number > 0'),
+    'beta1': (lambda v: 0 <= v < 1, 'a number in [0, 1)'), 'beta2': (lambda v: 0 <= v < 1, 'a number in [0, 1)'),
+    'decay_rate': (lambda v: 0 <= v < 1, 'a number in [0, 1)')}
 
 
-class SGD:
-    """v = γ·v − α·(∇E + λ·w);  w = w + v.  For biases, λ = 0 (biases are not decayed).
+def _refuse_momentum(self, value):
+    raise AttributeError(f'{type(self).__name__} has no momentum to set (MomentumRamp works with SGD and Adam)')
 
-    With γ = 0 this is exactly w = w − α·∇J. Each parameter has its own velocity, starting at 0.
-    Two ways to make one (see `_parse_sgd_args`):
-        SGD(model, learning_rate, momentum=0.0, weight_decay=0.0)   case 1: then step()
-        SGD(learning_rate, weight_decay=0.0)                         the course's case 2: then step(model)
+
+class Optimizer:
+    """The base of every rule: walks the parameter protocol and keeps each parameter's state.
+
+    A rule defines `slots` (its state arrays, each starting at 0 with the parameter's shape),
+    `decaying` (slot -> the attribute holding its decay factor, for the subnormal flush) and the
+    two forms of its update. ∇J below is ∇E + λ·w for decayed parameters and ∇E for the others.
     """
+    slots, decaying = (), {}
+    momentum = property(lambda self: 0.0, _refuse_momentum, doc='0: a rule without momentum')
+    forms = ''   # how to call the rule, for error messages
 
-    def __init__(self, *args, **kwargs):
-        model, self.learning_rate, self.momentum, self.weight_decay = _parse_sgd_args(args, kwargs)
-        self.model = model
-        self.velocity = {}     # layer -> (v_W, v_b)
-        self._scratch = {}     # layer -> one flat array for α·∇E, reused on every step
-        self.steps = 0
+    def __init__(self, model, learning_rate, weight_decay=0.0, **settings):
+        self._check_model(model)
+        for name, value in dict(settings, learning_rate=learning_rate, weight_decay=weight_decay).items():
+            check, allowed = SETTINGS[name]
+            if not _is_number(value) or not check(value):
+                raise ValueError(f'{type(self).__name__}: {name} = {value!r}, expected {allowed}{self.forms}')
+            setattr(self, name, float(value))
+        self.model, self.fast, self.steps = model, True, 0
+        self.state = {}      # (layer, name) -> {'t': updates so far, slot: array}
+        self._scratch = {}   # layer -> one flat array for two pieces of intermediate results
+        self._views = {}     # (layer, shape, dtype) -> two views of the layer's scratch with that shape
 
     def bind(self, model):
-        """Update `model` from now on (the course's SGD(α, λ) is made before its model); returns self."""
+        """Update `model` from now on (e.g. the course's SGD(α, λ) is made before its model); returns self."""
+        self._check_model(model)
         self.model = model
         return self
 
+    def _check_model(self, model):
+        if model is not None and not (hasattr(model, 'trainable_layers') or hasattr(model, 'trainable')):
+            raise TypeError(f'{type(self).__name__}: the model {model!r} has neither trainable_layers() nor '
+                            f'trainable{self.forms}')
+
     def layers(self):
         if self.model is None:
-            raise ValueError('this SGD has no model yet: call step(model), or make it as SGD(model, learning_rate)')
+            raise ValueError(f'this {type(self).__name__} has no model yet: call step(model), or pass the '
+                             f'model first, e.g. {type(self).__name__}(model, learning_rate)')
         if hasattr(self.model, 'trainable_layers'):
             return self.model.trainable_layers()
         return [self.model] if getattr(self.model, 'trainable', False) else []
 
     def step(self, model=None):
-        """One update of every trainable parameter from its current gradient (allocates nothing).
+        """One update of every trainable parameter from its current gradient.
 
         model: the course's case-2 call `optimizer.step(model)`; it binds the optimizer to it.
         """
         if model is not None:
             self.bind(model)
         self.steps += 1
-        flush = self.momentum > 0 and self.steps % FLUSH_EVERY == 0
         for layer in self.layers():
-            velocities, scratch = self._buffers_of(layer)
-            for param, grad, velocity, decay in ((layer.W, layer.grad_W, velocities[0], self.weight_decay),
-                                                 (layer.b, layer.grad_b, velocities[1], 0.0)):
-                for block in _blocks(param, grad, velocity):
-                    self._update(*block, _view_like(scratch, block[0]), decay)
-                if flush:
-                    # below tiny/γ^64, |v| could turn subnormal before the next flush (for γ >= 0.5);
-                    # the cap (2e-19 in float32) is far below what can move a weight of size 1e-11
-                    tiny = np.finfo(velocity.dtype).tiny
-                    flush_subnormals(velocity, tiny * min(self.momentum ** -FLUSH_EVERY, 2.0 ** 64))
+            for name in params_of(layer):
+                param, grad = getattr(layer, name), getattr(layer, 'grad_' + name)
+                state = self._state_of(layer, name, param)
+                state['t'] += 1
+                decay = self.weight_decay if decays(layer, name) else 0.0
+                if not self.fast:
+                    self._update_plain(param, grad, state, decay)
+                    continue
+                for piece in blocks(param, grad, *(state[s] for s in self.slots)):
+                    pieces = dict(zip(self.slots, piece[2:]), t=state['t'])
+                    self._update_fast(piece[0], piece[1], pieces, self._scratch_views(layer, piece[0]), decay)
+        if self.steps % FLUSH_EVERY == 0:
+            self._flush()
 
-    def _update(self, param, grad, velocity, scratch, decay):
-        """v = γ·v − α·∇E − αλ·w, then w = w + v, in place; α·∇E and αλ·w pass through `scratch`."""
-        velocity *= self.momentum
-        velocity -= np.multiply(grad, self.learning_rate, out=scratch)
-        if decay:
-            velocity -= np.multiply(param, self.learning_rate * decay, out=scratch)
-        param += velocity
+    def _flush(self):
+        """Zero the state entries that could turn subnormal before the next flush (see flush_subnormals).
 
-    def _buffers_of(self, layer):
-        """((v_W, v_b), scratch); v starts at 0, and again if W or b changes shape or dtype.
-
-        The scratch holds one piece (see _blocks), or all of W or b when that is smaller.
+        Below tiny/ρ^64 (ρ the slot's decay factor) an entry could turn subnormal in 64 steps; the
+        cap (2e-19 in float32) is far below what can move a weight of size 1e-11.
         """
-        v, params = self.velocity.get(layer), (layer.W, layer.b)
-        if v is None or any(a.shape != p.shape or a.dtype != p.dtype for a, p in zip(v, params)):
-            v = self.velocity[layer] = tuple(np.zeros_like(p) for p in params)
-            self._scratch[layer] = np.empty(max(min(BLOCK, layer.W.size), layer.b.size), layer.W.dtype)
-        return v, self._scratch[layer]
+        for state in self.state.values():
+            for slot, factor in self.decaying.items():
+                rate = getattr(self, factor)
+                if rate > 0:
+                    tiny = np.finfo(state[slot].dtype).tiny
+                    flush_subnormals(state[slot], tiny * min(rate ** -FLUSH_EVERY, 2.0 ** 64))
+
+    def _state_of(self, layer, name, param):
+        """The parameter's state; made anew (zeros, t = 0) when its shape or dtype changed, and then
+        the layer's scratch too."""
+        state = self.state.get((layer, name))
+        if state is None or any(state[s].shape != param.shape or state[s].dtype != param.dtype for s in self.slots):
+            state = self.state[(layer, name)] = {'t': 0, **{s: np.zeros_like(param) for s in self.slots}}
+            self._scratch.pop(layer, None)
+            self._views = {key: views for key, views in self._views.items() if key[0] is not layer}
+        return state
+
+    def _scratch_views(self, layer, piece):
+        """Two pieces of the layer's scratch shaped like `piece` (see inplace.views_like), made once.
+
+        The scratch holds two pieces of the layer's largest parameter, in the dtype of its first one.
+        """
+        key = (layer, piece.shape, piece.dtype)
+        if key not in self._views:
+            if layer not in self._scratch:
+                params = [getattr(layer, name) for name in params_of(layer)]
+                self._scratch[layer] = np.empty(2 * max(min(BLOCK, p.size) for p in params), params[0].dtype)
+            self._views[key] = views_like(self._scratch[layer], piece)
+        return self._views[key]
+
+    def _update_plain(self, param, grad, state, decay):
+        raise NotImplementedError
+
+    def _update_fast(self, param, grad, state, scratch, decay):
+        raise NotImplementedError
 
 
-SGD_FORMS = ('SGD(model, learning_rate, momentum=0.0, weight_decay=0.0) then step(), '
-             'or the course\'s case-2 SGD(learning_rate, weight_decay=0.0) then step(model)')
+class SGD(Optimizer):
+    """v ← γ·v − α·∇J;  w ← w + v   (Nesterov: v ← γ·v − α·∇J;  w ← w + γ·v − α·∇J).
+
+    With γ = 0 this is exactly w ← w − α·∇J. Each parameter has its own velocity v, starting at 0.
+    Two ways to make one (see `_parse_sgd_args`):
+        SGD(model, learning_rate, momentum=0.0, weight_decay=0.0, nesterov=False)   then step()
+        SGD(learning_rate, weight_decay=0.0)         the course's case 2: then step(model)
+    """
+    slots, decaying = ('v',), {'v': 'momentum'}
+    momentum = 0.0   # a plain attribute here: schedules set it
+    forms = '; the accepted forms: ' + SGD_FORMS
+
+    def __init__(self, *args, **kwargs):
+        given = _parse_sgd_args(args, kwargs)
+        self.nesterov = given.get('nesterov', False)
+        if not isinstance(self.nesterov, bool):
+            raise ValueError(f'SGD: nesterov = {self.nesterov!r}, expected True or False')
+        super().__init__(given.get('model'), given.get('learning_rate'), given.get('weight_decay', 0.0),
+                         momentum=given.get('momentum', 0.0))
+
+    @property
+    def velocity(self):
+        """{layer: (v of each parameter, in the layer's order)}: a view of `state` for reading."""
+        by_layer = {}
+        for (layer, _), state in self.state.items():
+            by_layer.setdefault(layer, []).append(state['v'])
+        return {layer: tuple(v) for layer, v in by_layer.items()}
+
+    def _update_plain(self, param, grad, state, decay):
+        grad = grad + decay * param                                    # ∇J = ∇E + λ·w
+        v = state['v']
+        v[...] = self.momentum * v - self.learning_rate * grad         # v ← γ·v − α·∇J
+        if self.nesterov:
+            param += self.momentum * v - self.learning_rate * grad     # w ← w + γ·v − α·∇J
+        else:
+            param += v                                                 # w ← w + v
+
+    def _update_fast(self, param, grad, state, scratch, decay):
+        """As _update_plain, in place; α·∇E, α·λ·w and γ·v pass through the scratch."""
+        v, (step, extra) = state['v'], scratch
+        v *= self.momentum
+        step = np.multiply(grad, self.learning_rate, out=step)                  # α·∇E
+        v -= step
+        if decay:
+            extra = np.multiply(param, self.learning_rate * decay, out=extra)   # α·λ·w
+            v -= extra
+        if not self.nesterov:
+            param += v
+            return
+        param -= step
+        if decay:
+            param -= extra
+        param += np.multiply(v, self.momentum, out=extra)
+
+
+class AdaGrad(Optimizer):
+    """G ← G + ∇J ⊙ ∇J;  w ← w − α·∇J / (√G + ε).
+
+    Each weight's step shrinks with the sum of its squared gradients: rarely updated weights keep
+    large steps. G starts at 0.
+    """
+    slots = ('G',)
+
+    def __init__(self, model, learning_rate=0.01, eps=1e-8, weight_decay=0.0):
+        super().__init__(model, learning_rate, weight_decay, eps=eps)
+
+    def _update_plain(self, param, grad, state, decay):
+        grad = grad + decay * param                                    # ∇J = ∇E + λ·w
+        G = state['G']
+        G += grad * grad                                               # G ← G + ∇J ⊙ ∇J
+        param -= self.learning_rate * grad / (np.sqrt(G) + self.eps)   # w ← w − α·∇J / (√G + ε)
+
+    def _update_fast(self, param, grad, state, scratch, decay):
+        grad, tmp = decayed_gradient(grad, param, decay, scratch)
+        state['G'] += np.multiply(grad, grad, out=tmp)
+        adaptive_step(param, grad, state['G'], tmp, self.learning_rate, 1.0, self.eps)
+
+
+class RMSProp(Optimizer):
+    """s ← ρ·s + (1 − ρ)·∇J ⊙ ∇J;  w ← w − α·∇J / (√s + ε), with ρ = decay_rate.
+
+    AdaGrad with a moving average in place of the sum, so steps do not shrink for ever. s starts at 0.
+    """
+    slots, decaying = ('s',), {'s': 'decay_rate'}
+
+    def __init__(self, model, learning_rate=0.001, decay_rate=0.99, eps=1e-8, weight_decay=0.0):
+        super().__init__(model, learning_rate, weight_decay, decay_rate=decay_rate, eps=eps)
+
+    def _update_plain(self, param, grad, state, decay):
+        grad = grad + decay * param                                    # ∇J = ∇E + λ·w
+        s, rho = state['s'], self.decay_rate
+        s[...] = rho * s + (1 - rho) * grad * grad                     # s ← ρ·s + (1 − ρ)·∇J ⊙ ∇J
+        param -= self.learning_rate * grad / (np.sqrt(s) + self.eps)   # w ← w − α·∇J / (√s + ε)
+
+    def _update_fast(self, param, grad, state, scratch, decay):
+        grad, tmp = decayed_gradient(grad, param, decay, scratch)
+        s = state['s']
+        s *= self.decay_rate
+        tmp = np.multiply(grad, grad, out=tmp)
+        tmp *= 1 - self.decay_rate
+        s += tmp
+        adaptive_step(param, grad, s, tmp, self.learning_rate, 1.0, self.eps)
+
+
+class Adam(Optimizer):
+    """m ← β₁·m + (1 − β₁)·∇J;  v ← β₂·v + (1 − β₂)·∇J ⊙ ∇J;
+    m̂ = m / (1 − β₁ᵗ);  v̂ = v / (1 − β₂ᵗ);  w ← w − α·m̂ / (√v̂ + ε).
+
+    Momentum (m) and RMSProp's scaling (v) together; m and v start at 0, so in the first steps they
+    are too small by the factors 1 − βᵗ, which the bias correction m̂, v̂ divides out. t counts the
+    parameter's updates. `momentum` is β₁ under another name, so MomentumRamp can schedule it.
+    """
+    slots, decaying = ('m', 'v'), {'m': 'beta1', 'v': 'beta2'}
+    momentum = property(lambda self: self.beta1, lambda self, value: setattr(self, 'beta1', value))
+
+    def __init__(self, model, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+        super().__init__(model, learning_rate, weight_decay, beta1=beta1, beta2=beta2, eps=eps)
+
+    def _update_plain(self, param, grad, state, decay):
+        grad = grad + decay * param                                    # ∇J = ∇E + λ·w
+        m, v, t, b1, b2 = state['m'], state['v'], state['t'], self.beta1, self.beta2
+        m[...] = b1 * m + (1 - b1) * grad                              # m ← β₁·m + (1 − β₁)·∇J
+        v[...] = b2 * v + (1 - b2) * grad * grad                       # v ← β₂·v + (1 − β₂)·∇J ⊙ ∇J
+        m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)            # bias correction
+        param -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)   # w ← w − α·m̂ / (√v̂ + ε)
+
+    def _update_fast(self, param, grad, state, scratch, decay):
+        """As _update_plain, in place: α·m̂ / (√v̂ + ε) = (α / (1 − β₁ᵗ))·m / (√v / √(1 − β₂ᵗ) + ε)."""
+        grad, tmp = decayed_gradient(grad, param, decay, scratch)
+        m, v, t, b1, b2 = state['m'], state['v'], state['t'], self.beta1, self.beta2
+        m *= b1
+        m += np.multiply(grad, 1 - b1, out=tmp)
+        v *= b2
+        tmp = np.multiply(grad, grad, out=tmp)
+        tmp *= 1 - b2
+        v += tmp
+        adaptive_step(param, m, v, tmp, self.learning_rate / (1 - b1 ** t), (1 - b2 ** t) ** -0.5, self.eps)
+
+
+RULES = {'sgd': SGD, 'adagrad': AdaGrad, 'rmsprop': RMSProp, 'adam': Adam}
 
 
 def _is_number(value):
@@ -96,108 +289,23 @@ def _is_number(value):
 
 
 def _parse_sgd_args(args, kwargs):
-    """(model or None, α, γ, λ) from a call in one of the two forms; TypeError for anything else.
+    """{argument name: value} of a call in one of the two forms; TypeError for anything else.
 
     A first argument that is a number can only be the course's learning rate, so SGD(0.001, 0.1)
     means α = 0.001, λ = 0.1; an object there is the model.
     """
     course = (args and _is_number(args[0])) or (not args and 'model' not in kwargs)
-    names = ('learning_rate', 'weight_decay') if course else ('model', 'learning_rate', 'momentum', 'weight_decay')
+    names = ('learning_rate', 'weight_decay') if course else ('model', 'learning_rate', 'momentum', 'weight_decay',
+                                                               'nesterov')
     given = dict(zip(names, args))
     if len(args) > len(names) or set(given) & set(kwargs) or set(kwargs) - set(names):
         raise TypeError(f'SGD{_call_text(args, kwargs)} matches neither accepted form: {SGD_FORMS}')
-    given.update(kwargs)
-    if 'learning_rate' not in given:
+    if not course and given.get('model', kwargs.get('model')) is None:
+        raise TypeError(f'SGD: the model is None; the accepted forms: {SGD_FORMS}')
+    if 'learning_rate' not in given and 'learning_rate' not in kwargs:
         raise TypeError(f'SGD{_call_text(args, kwargs)}: learning_rate is missing; the accepted forms: {SGD_FORMS}')
-    model = given.pop('model', None)
-    if not course and not (hasattr(model, 'trainable_layers') or hasattr(model, 'trainable')):
-        raise TypeError(f'SGD: the model {model!r} has neither trainable_layers() nor trainable; '
-                        f'the accepted forms: {SGD_FORMS}')
-    values = {'learning_rate': given['learning_rate'], 'momentum': given.get('momentum', 0.0),
-              'weight_decay': given.get('weight_decay', 0.0)}
-    for name, value in values.items():
-        low_ok = value > 0 if name == 'learning_rate' else value >= 0
-        if not _is_number(value) or not low_ok or (name == 'momentum' and value >= 1):
-            allowed = {'learning_rate': 'a number > 0', 'momentum': 'a number in [0, 1)',
-                       'weight_decay': 'a number >= 0'}[name]
-            raise ValueError(f'SGD: {name} = {value!r}, expected {allowed}; the accepted forms: {SGD_FORMS}')
-    return model, float(values['learning_rate']), float(values['momentum']), float(values['weight_decay'])
+    return {**given, **kwargs}
 
 
 def _call_text(args, kwargs):
     return '(' + ', '.join([repr(a) for a in args] + [f'{k}={v!r}' for k, v in kwargs.items()]) + ')'
-
-
-def _blocks(param, grad, velocity):
-    """The three arrays cut into matching flat pieces of BLOCK elements, or whole if one is not
-    C-contiguous. A piece of w, ∇E, v and the scratch fit in the 1-2 MiB L2 cache together, so the
-    update's four passes over a piece read memory once instead of four times (W1 of the 784-256-10
-    MLP, measured: 167 -> 123 us alone; in the training loop 0.94x / 0.84x of the whole-array
-    update's time at batch 100 / 512)."""
-    if param.size <= BLOCK or not all(a.flags.c_contiguous for a in (param, grad, velocity)):
-        return [(param, grad, velocity)]
-    flat = [a.reshape(-1) for a in (param, grad, velocity)]
-    return [[a[i:i + BLOCK] for a in flat] for i in range(0, param.size, BLOCK)]
-
-
-def _view_like(scratch, array):
-    """`scratch` viewed with the shape of `array`, or None (numpy allocates) when it is too small
-    or of another dtype (a float64 b beside a float32 W keeps its float64 arithmetic)."""
-    if array.size > scratch.size or array.dtype != scratch.dtype:
-        return None
-    return scratch[:array.size].reshape(array.shape)
-
-
-def flush_subnormals(array, below=None):
-    """Set entries with |v| < below to zero, in place; by default below is the smallest normal
-    float, so exactly the subnormal entries are zeroed.
-
-    Velocities of weights that stop receiving gradient decay as γ^t into subnormal floats, whose
-    arithmetic is 10-100× slower on x86; numpy cannot switch the CPU to flush-to-zero, so we do it.
-    """
-    below = np.finfo(array.dtype).tiny if below is None else below
-    np.copyto(array, 0, where=np.abs(array) < below)
-
-
-class ReduceOnPlateau:
-    """α ← factor·α when the monitored loss improved by less than `threshold` over the last epoch.
-
-    monitor='val_loss' is the lecture's rule on held-out data (the validation split, never the
-    test set); monitor='train_loss' with factor 0.5 is "halve the rate when progress slows".
-    """
-
-    def __init__(self, factor=0.5, threshold=1e-3, monitor='val_loss'):
-        self.factor, self.threshold, self.monitor = factor, threshold, monitor
-        self.previous = None
-
-    def update(self, optimizer, epoch, metrics):
-        value = metrics[self.monitor]
-        if self.previous is not None and self.previous - value < self.threshold:
-            optimizer.learning_rate *= self.factor
-        self.previous = value
-
-
-class InverseTimeDecay:
-    """α_t = a / (b + t), t = epochs completed; α_0 = a / b."""
-
-    def __init__(self, a, b):
-        self.a, self.b = a, b
-
-    def rate(self, t):
-        return self.a / (self.b + t)
-
-    def update(self, optimizer, epoch, metrics):
-        optimizer.learning_rate = self.rate(epoch)
-
-
-class MomentumRamp:
-    """γ = initial (0.5) while training settles, then final (0.9) from epoch `epochs` on."""
-
-    def __init__(self, initial=0.5, final=0.9, epochs=5):
-        self.initial, self.final, self.epochs = initial, final, epochs
-
-    def value(self, t):
-        return self.initial if t < self.epochs else self.final
-
-    def update(self, optimizer, epoch, metrics):
-        optimizer.momentum = self.value(epoch)

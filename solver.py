@@ -4,10 +4,12 @@ One loop serves both cases of the course:
     case 1 (no 'model' in cfg): loss, acc = model.forward(x, y); model.gradient_computing()
     case 2 (cfg['model'] a Network, cfg['criterion'] a loss layer):
             loss = criterion.forward(net.forward(x), y); net.backward(criterion.backward())
-then optimizer.step(). History is kept in plain lists in `solver.history`.
+then optimizer.step(). History is kept in plain lists in `solver.history`. The model is in
+training mode while it trains and in eval mode while it is validated or tested (see `mode`).
 Run `python solver.py --help` for the command line.
 """
 import argparse
+import contextlib
 import math
 import signal
 import threading
@@ -15,13 +17,15 @@ import time
 
 import numpy as np
 
-from config import check_cfg
+from config import RULE_SETTINGS, check_cfg
 from dataloader import NUM_TRAIN, ArrayDataset, Dataloader, Dataset
 from criterion import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
+from layers import arrays_of
 from loss import SoftmaxCrossEntropyLoss
 from network import Network, build_mlp  # noqa: F401 (build_mlp: the CLI's, and the course's import)
-from optimizer import SGD, InverseTimeDecay, MomentumRamp, ReduceOnPlateau
+from optimizer import RULES
 from progress import DISPLAYS, make_display
+from schedule import InverseTimeDecay, MomentumRamp, ReduceOnPlateau
 
 NUM_VAL = 5000     # the course validates on the 5,000 samples after the first 55,000
 EVAL_BATCH = 2000   # evaluation runs in large chunks: fewer Python round trips, same result
@@ -50,7 +54,7 @@ class _DeferInterrupt:
 
 
 class Solver:
-    """Trains case 1's softmax regression, or cfg['model'] with cfg['criterion'], with SGD."""
+    """Trains case 1's softmax regression, or cfg['model'] with cfg['criterion'], with cfg['optimizer']."""
 
     def __init__(self, cfg):
         self.cfg = check_cfg(cfg)
@@ -62,8 +66,8 @@ class Solver:
         self.history = {key: [] for key in ('train_loss', 'train_' + self.metric, 'val_loss', 'val_' + self.metric,
                                             'learning_rate', 'momentum', 'epoch_time',
                                             'iteration_loss', 'grad_norms')}
-        self.stopped, self.stop_reason = None, None   # 'diverged' or 'interrupted', and the message
-        self.best = None   # (val_acc or -val_mse, [(W, b), ...]) when cfg['keep_best']
+        self.stopped, self.stop_reason = None, None   # 'diverged', 'interrupted' or 'early_stopping'; the message
+        self.best = None   # (val_acc or -val_mse, {(layer, name): copy}) with keep_best or patience
         self.display = make_display(self.cfg['display'] if self.cfg['verbose'] else 'none',
                                     METRIC_NAMES[self.metric], self.cfg['display_freq'])
 
@@ -88,21 +92,29 @@ class Solver:
         return cfg['model'], cfg['criterion'] or SoftmaxCrossEntropyLossLayer()
 
     def build_optimizer(self):
+        """cfg['optimizer'] bound to the model, or the rule it names built from the cfg's settings,
+        with the schedules it asks for in self.schedules."""
         cfg = self.cfg
         self.schedules = []
-        if cfg['optimizer'] is not None:
+        if not (cfg['optimizer'] is None or isinstance(cfg['optimizer'], str)):
             return cfg['optimizer'].bind(self.model)
-        if cfg['lr_schedule'] == 'plateau':
-            self.schedules.append(ReduceOnPlateau(cfg['lr_factor'], cfg['lr_threshold'], cfg['lr_monitor']))
-        elif cfg['lr_schedule'] == 'inverse_time':
-            b = cfg['lr_decay_b']
-            self.schedules.append(InverseTimeDecay(cfg['learning_rate'] * b, b))
-        momentum = cfg['momentum']
+        rule = cfg['optimizer'] or 'sgd'
+        settings = {key: cfg[key] for key in RULE_SETTINGS[rule] if key != 'momentum_ramp_epochs'}
         if cfg['momentum_ramp_epochs']:
             ramp = MomentumRamp(0.5, cfg['momentum'], cfg['momentum_ramp_epochs'])
             self.schedules.append(ramp)
-            momentum = ramp.value(0)
-        return SGD(self.model, cfg['learning_rate'], momentum, cfg['weight_decay'])
+            settings['momentum'] = ramp.value(0)
+        if cfg['learning_rate'] is not None:
+            settings['learning_rate'] = cfg['learning_rate']
+        elif rule == 'sgd':
+            settings['learning_rate'] = 0.01   # the course's α; the other rules have their own defaults
+        optimizer = RULES[rule](self.model, weight_decay=cfg['weight_decay'], **settings)
+        if cfg['lr_schedule'] == 'plateau':
+            self.schedules.insert(0, ReduceOnPlateau(cfg['lr_factor'], cfg['lr_threshold'], cfg['lr_monitor']))
+        elif cfg['lr_schedule'] == 'inverse_time':
+            b = cfg['lr_decay_b']
+            self.schedules.insert(0, InverseTimeDecay(optimizer.learning_rate * b, b))
+        return optimizer
 
     # ------------------------------------------------------------ one batch
 
@@ -111,7 +123,7 @@ class Solver:
         return forward_batch(self.model, self.criterion, images, labels)
 
     def backward(self):
-        """Gradients of the last forward batch, stored in the model's grad_W and grad_b."""
+        """Gradients of the last forward batch, stored in the layers' grad_<parameter> arrays."""
         if self.criterion is None:
             self.model.gradient_computing()
         elif isinstance(self.model, Network):   # dE/dx of the images is never used
@@ -127,16 +139,20 @@ class Solver:
         With a regression criterion (metric 'mse') the second list is the training MSE instead.
 
         Stops early, keeping the history so far, on a non-finite loss or a Ctrl-C.
+        With cfg['patience'], stops after that many epochs without a better validation score.
+        With cfg['keep_best'] or cfg['patience'], the model ends with the parameters and state (BN's
+        running statistics) of its best validation epoch.
         """
         h, cfg = self.history, self.cfg
-        with _DeferInterrupt() as interrupt:
+        with _DeferInterrupt() as interrupt, mode(self.model, training=True):
             done = len(h['train_loss'])   # epochs of earlier train() calls
             self.display.start(done, cfg['max_epoch'], len(self.train_loader), len(self.train_loader.dataset))
             for epoch in range(done, done + cfg['max_epoch']):
                 if not self._train_epoch(epoch, interrupt):
                     break
                 val_loss, val_acc = self.validate()
-                self._end_epoch(epoch, val_loss, val_acc)
+                if not self._end_epoch(epoch, val_loss, val_acc):
+                    break
         if self.best is not None:
             self._restore_best()
         return h['train_loss'], h['train_' + self.metric]
@@ -171,20 +187,27 @@ class Solver:
         return True
 
     def _end_epoch(self, epoch, val_loss, val_acc):
-        h = self.history
+        """Records the validation, runs the schedules, keeps the best copy; False: stop early."""
+        h, patience = self.history, self.cfg['patience']
         h['val_loss'].append(val_loss)
         h['val_' + self.metric].append(val_acc)
         self.display.val_epoch(epoch, val_loss, val_acc)
         metrics = {'train_loss': h['train_loss'][-1], 'val_loss': val_loss}
         for schedule in self.schedules:
             schedule.update(self.optimizer, epoch + 1, metrics)
-        score = -val_acc if self.metric == 'mse' else val_acc   # higher is better
-        if self.cfg['keep_best'] and (self.best is None or score > self.best[0]):
-            self.best = (score, [(l.W.copy(), l.b.copy()) for l in self.optimizer.layers()])
+        scores = -np.asarray(h['val_' + self.metric]) if self.metric == 'mse' else np.asarray(h['val_acc'])
+        if (self.cfg['keep_best'] or patience) and (self.best is None or scores[-1] > self.best[0]):
+            self.best = (scores[-1], {(layer, name): getattr(layer, name).copy()
+                                      for layer in self.optimizer.layers() for name in arrays_of(layer)})
+        waited = len(scores) - 1 - int(np.argmax(scores))   # epochs since the first best one
+        if patience and waited >= patience:
+            return self._stop('early_stopping', f'no better validation {METRIC_NAMES[self.metric]} in {waited} '
+                              f'epochs; the weights of epoch {len(scores) - 1 - waited} are restored.')
+        return True
 
     def _restore_best(self):
-        for layer, (W, b) in zip(self.optimizer.layers(), self.best[1]):
-            layer.W, layer.b = W.copy(), b.copy()
+        for (layer, name), array in self.best[1].items():
+            setattr(layer, name, array.copy())
 
     def _stop(self, kind, reason):
         self.stopped, self.stop_reason = kind, reason
@@ -213,12 +236,31 @@ def forward_batch(model, criterion, images, labels):
 
 
 def evaluate(model, criterion, loader):
-    """(loss, acc) over every sample of `loader`: the sample-weighted mean over its batches."""
+    """(loss, acc) over every sample of `loader` in eval mode: the sample-weighted mean over its batches."""
     total_loss = total_acc = 0.0
-    for images, labels in loader:
-        loss, acc = forward_batch(model, criterion, images, labels)
-        total_loss, total_acc = total_loss + loss * len(labels), total_acc + acc * len(labels)
+    with mode(model, training=False):
+        for images, labels in loader:
+            loss, acc = forward_batch(model, criterion, images, labels)
+            total_loss, total_acc = total_loss + loss * len(labels), total_acc + acc * len(labels)
     return total_loss / len(loader.dataset), total_acc / len(loader.dataset)
+
+
+@contextlib.contextmanager
+def mode(model, training):
+    """Within `with`, the model in training (True) or eval (False) mode; after it, in the mode it was in.
+
+    Dropout and batch normalization act differently in the two modes; a model without train()
+    (case 1's) has no modes and is left alone.
+    """
+    if not callable(getattr(model, 'train', None)):
+        yield model
+        return
+    previous = getattr(model, 'training', True)
+    model.train(training)
+    try:
+        yield model
+    finally:
+        model.train(previous)
 
 
 def _as_dataset(data, mode):
@@ -288,9 +330,16 @@ def parse_args(argv=None):
     flag = {'--data-root': ('data_root', str, 'folder with the MNIST IDX files (default: data)'),
             '--epochs': ('max_epoch', int, 'number of epochs (default: 10)'),
             '--batch-size': ('batch_size', int, 'samples per SGD step (default: 100)'),
-            '--lr': ('learning_rate', float, 'learning rate α (default: 0.01)'),
-            '--momentum': ('momentum', float, 'momentum γ in [0, 1) (default: 0)'),
-            '--weight-decay': ('weight_decay', float, 'L2 weight decay λ (default: 0)'),
+            '--lr': ('learning_rate', float, 'learning rate α (default: 0.01 for sgd and adagrad, 0.001 for '
+                                             'rmsprop and adam)'),
+            '--momentum': ('momentum', float, 'sgd: momentum γ in [0, 1) (default: 0)'),
+            '--weight-decay': ('weight_decay', float, 'L2 weight decay λ of the weights (default: 0)'),
+            '--decay-rate': ('decay_rate', float, 'rmsprop: ρ of the moving average (default: 0.99)'),
+            '--beta1': ('beta1', float, 'adam: β₁ (default: 0.9)'),
+            '--beta2': ('beta2', float, 'adam: β₂ (default: 0.999)'),
+            '--eps': ('eps', float, 'adagrad, rmsprop, adam: ε (default: 1e-8)'),
+            '--patience': ('patience', int, 'early stopping: stop after N epochs without a better validation '
+                                            'accuracy, keeping the best weights (default: off)'),
             '--display-freq': ('display_freq', int, 'print every N iterations (default: 50)'),
             '--seed': ('seed', int, 'seed of init and shuffling (default: 0)'),
             '--dtype': ('dtype', str, 'float32 (default, fast) or float64'),
@@ -300,7 +349,15 @@ def parse_args(argv=None):
         p.add_argument(name, dest=dest, type=kind, default=argparse.SUPPRESS, help=text)
     p.add_argument('--display', choices=DISPLAYS, default=argparse.SUPPRESS,
                    help="progress: the course's lines (print, default), a live line (live) or none")
+    p.add_argument('--optimizer', choices=tuple(RULES), default=argparse.SUPPRESS, help='update rule (default: sgd)')
+    p.add_argument('--nesterov', action='store_const', const=True, default=argparse.SUPPRESS,
+                   help="sgd: Nesterov's momentum")
+    p.add_argument('--keep-best', dest='keep_best', action='store_const', const=True, default=argparse.SUPPRESS,
+                   help='end with the weights of the best validation epoch')
     p.add_argument('--hidden', type=int, nargs='+', default=[], help='hidden layer sizes, e.g. 256 128')
+    p.add_argument('--dropout', type=float, default=0.0, help='with --hidden: dropout p after every hidden layer')
+    p.add_argument('--batch-norm', action='store_true', help='with --hidden: batch normalization before every '
+                   'hidden activation')
     p.add_argument('--activation', choices=('relu', 'sigmoid', 'tanh'), default='relu')
     p.add_argument('--loss', choices=('softmax', 'euclidean'), default='softmax')
     p.add_argument('--plot', default='curves.png', help='where to save the curves (default: curves.png)')
@@ -310,10 +367,16 @@ def parse_args(argv=None):
 
 def main(argv=None):
     parser, args = parse_args(argv)
-    extra = {'plot', 'save', 'hidden', 'activation', 'loss'}
+    extra = {'plot', 'save', 'hidden', 'activation', 'loss', 'dropout', 'batch_norm'}
     cfg = {k: v for k, v in vars(args).items() if k not in extra}
+    if (args.dropout or args.batch_norm) and not args.hidden:
+        parser.error('--dropout and --batch-norm act on hidden layers: give them with --hidden')
     if args.hidden:
-        cfg['model'] = build_mlp(args.hidden, args.activation, cfg.get('seed', 0), cfg.get('dtype', 'float32'))
+        try:
+            cfg['model'] = build_mlp(args.hidden, args.activation, cfg.get('seed', 0), cfg.get('dtype', 'float32'),
+                                     dropout=args.dropout, batch_norm=args.batch_norm)
+        except ValueError as err:
+            parser.error(str(err))
         cfg['criterion'] = EuclideanLossLayer() if args.loss == 'euclidean' else SoftmaxCrossEntropyLossLayer()
     try:
         solver = Solver(cfg)
