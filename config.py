@@ -1,9 +1,14 @@
 """The Solver's settings: every cfg key, its default and what it allows, checked before any work.
 
 `check_cfg(cfg)` returns cfg completed with the defaults, or raises a ValueError that names the key,
-the value and what is allowed. A new setting is one line in CFG_KEYS.
+the value and what is allowed. A new setting is one line in CFG_KEYS. `parse_args` spells the keys as
+`python solver.py` flags.
 """
+import argparse
+
 import numpy as np
+
+from progress import DISPLAYS
 
 
 def _number(low, high=None, integer=False, low_open=False, high_open=True):
@@ -69,7 +74,7 @@ CFG_KEYS = {
     'momentum_ramp_epochs': (0, _number(0, integer=True)),
     'keep_best': (False, _choice(False, True)),
     'verbose': (True, _choice(False, True)),
-    'display': ('print', _choice('print', 'live', 'none')),
+    'display': ('print', _choice(*DISPLAYS)),
 }
 # the settings each rule by name uses, besides learning_rate and weight_decay
 RULE_SETTINGS = {'sgd': ('momentum', 'nesterov', 'momentum_ramp_epochs'), 'adagrad': ('eps',),
@@ -106,3 +111,46 @@ def check_cfg(cfg):
             raise ValueError(f'cfg {clash} and cfg[\'optimizer\'] are both set: with an optimizer object, '
                              f'set {clash} on the optimizer itself')
     return full
+
+
+def parse_args(argv=None):
+    """(parser, args) of `python solver.py`: each cfg key's flag, and the flags that build an MLP."""
+    p = argparse.ArgumentParser(description='Train softmax regression (case 1) or, with --hidden, '
+                                'a multi-layer perceptron (case 2) on MNIST; print the test accuracy.')
+    flag = {'--data-root': ('data_root', str, 'folder with the MNIST IDX files (default: data)'),
+            '--epochs': ('max_epoch', int, 'number of epochs (default: 10)'),
+            '--batch-size': ('batch_size', int, 'samples per SGD step (default: 100)'),
+            '--lr': ('learning_rate', float, 'learning rate α (default: 0.01 for sgd and adagrad, 0.001 for '
+                                             'rmsprop and adam)'),
+            '--momentum': ('momentum', float, 'sgd: momentum γ in [0, 1) (default: 0)'),
+            '--weight-decay': ('weight_decay', float, 'L2 weight decay λ of the weights (default: 0)'),
+            '--decay-rate': ('decay_rate', float, 'rmsprop: ρ of the moving average (default: 0.99)'),
+            '--beta1': ('beta1', float, 'adam: β₁ (default: 0.9)'),
+            '--beta2': ('beta2', float, 'adam: β₂ (default: 0.999)'),
+            '--eps': ('eps', float, 'adagrad, rmsprop, adam: ε (default: 1e-8)'),
+            '--patience': ('patience', int, 'early stopping: stop after N epochs without a better validation '
+                                            'accuracy, keeping the best weights (default: off)'),
+            '--display-freq': ('display_freq', int, 'print every N iterations (default: 50)'),
+            '--seed': ('seed', int, 'seed of init and shuffling (default: 0)'),
+            '--dtype': ('dtype', str, 'float32 (default, fast) or float64'),
+            '--lr-schedule': ('lr_schedule', str, 'plateau or inverse_time (default: constant)'),
+            '--momentum-ramp-epochs': ('momentum_ramp_epochs', int, 'γ = 0.5 for N epochs, then --momentum')}
+    for name, (dest, kind, text) in flag.items():
+        p.add_argument(name, dest=dest, type=kind, default=argparse.SUPPRESS, help=text)
+    p.add_argument('--display', choices=DISPLAYS, default=argparse.SUPPRESS,
+                   help="progress: the course's lines (print, default), a live line (live) or none")
+    p.add_argument('--optimizer', choices=tuple(RULE_SETTINGS), default=argparse.SUPPRESS,
+                   help='update rule (default: sgd)')
+    p.add_argument('--nesterov', action='store_const', const=True, default=argparse.SUPPRESS,
+                   help="sgd: Nesterov's momentum")
+    p.add_argument('--keep-best', dest='keep_best', action='store_const', const=True, default=argparse.SUPPRESS,
+                   help='end with the weights of the best validation epoch')
+    p.add_argument('--hidden', type=int, nargs='+', default=[], help='hidden layer sizes, e.g. 256 128')
+    p.add_argument('--dropout', type=float, default=0.0, help='with --hidden: dropout p after every hidden layer')
+    p.add_argument('--batch-norm', action='store_true', help='with --hidden: batch normalization before every '
+                   'hidden activation')
+    p.add_argument('--activation', choices=('relu', 'sigmoid', 'tanh'), default='relu')
+    p.add_argument('--loss', choices=('softmax', 'euclidean'), default='softmax')
+    p.add_argument('--plot', default='curves.png', help='where to save the curves (default: curves.png)')
+    p.add_argument('--save', help='save the trained weights to this .npz file')
+    return p, p.parse_args(argv)

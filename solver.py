@@ -5,52 +5,30 @@ One loop serves both cases of the course:
     case 2 (cfg['model'] a Network, cfg['criterion'] a loss layer):
             loss = criterion.forward(net.forward(x), y); net.backward(criterion.backward())
 then optimizer.step(). History is kept in plain lists in `solver.history`. The model is in
-training mode while it trains and in eval mode while it is validated or tested (see `mode`).
+training mode while it trains and in eval mode while it is validated or tested (`loop.mode`).
 Run `python solver.py --help` for the command line.
 """
-import argparse
-import contextlib
 import math
-import signal
-import threading
+import os
 import time
 
 import numpy as np
 
-from config import RULE_SETTINGS, check_cfg
+from config import RULE_SETTINGS, check_cfg, parse_args
 from dataloader import NUM_TRAIN, ArrayDataset, Dataloader, Dataset
 from criterion import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
 from layers import arrays_of
+from loop import DeferInterrupt, evaluate, forward_batch, mode  # noqa: F401 (evaluate, mode: importable here too)
 from loss import SoftmaxCrossEntropyLoss
 from network import Network, build_mlp  # noqa: F401 (build_mlp: the CLI's, and the course's import)
 from optimizer import RULES
-from progress import DISPLAYS, make_display
+from progress import make_display
 from schedule import InverseTimeDecay, MomentumRamp, ReduceOnPlateau
 
 NUM_VAL = 5000     # the course validates on the 5,000 samples after the first 55,000
 EVAL_BATCH = 2000   # evaluation runs in large chunks: fewer Python round trips, same result
 # what a criterion's `.acc` holds, by its `metric` attribute (absent: 'acc'; loss.RegressionLossLayer: 'mse')
 METRIC_NAMES = {'acc': 'accuracy', 'mse': 'mean squared error'}
-
-
-class _DeferInterrupt:
-    """Within `with`, the first Ctrl-C only sets `.requested`; training stops after the batch."""
-
-    def __enter__(self):
-        self.requested, self.previous = False, None
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt   # a second Ctrl-C stops at once
-        self.requested = True
-        print('Interrupted: stopping after the current batch (press again to stop at once).')
-
-    def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
 
 
 class Solver:
@@ -144,7 +122,7 @@ class Solver:
         running statistics) of its best validation epoch.
         """
         h, cfg = self.history, self.cfg
-        with _DeferInterrupt() as interrupt, mode(self.model, training=True):
+        with DeferInterrupt() as interrupt, mode(self.model, training=True):
             done = len(h['train_loss'])   # epochs of earlier train() calls
             self.display.start(done, cfg['max_epoch'], len(self.train_loader), len(self.train_loader.dataset))
             for epoch in range(done, done + cfg['max_epoch']):
@@ -227,42 +205,6 @@ class Solver:
         return self.evaluate(self.test_loader)
 
 
-def forward_batch(model, criterion, images, labels):
-    """(loss, acc) of a batch: case 1's model.forward(x, y), or criterion.forward(net.forward(x), y)."""
-    if criterion is None:
-        return model.forward(images, labels)
-    criterion.forward(model.forward(images), labels)
-    return criterion.loss, criterion.acc
-
-
-def evaluate(model, criterion, loader):
-    """(loss, acc) over every sample of `loader` in eval mode: the sample-weighted mean over its batches."""
-    total_loss = total_acc = 0.0
-    with mode(model, training=False):
-        for images, labels in loader:
-            loss, acc = forward_batch(model, criterion, images, labels)
-            total_loss, total_acc = total_loss + loss * len(labels), total_acc + acc * len(labels)
-    return total_loss / len(loader.dataset), total_acc / len(loader.dataset)
-
-
-@contextlib.contextmanager
-def mode(model, training):
-    """Within `with`, the model in training (True) or eval (False) mode; after it, in the mode it was in.
-
-    Dropout and batch normalization act differently in the two modes; a model without train()
-    (case 1's) has no modes and is left alone.
-    """
-    if not callable(getattr(model, 'train', None)):
-        yield model
-        return
-    previous = getattr(model, 'training', True)
-    model.train(training)
-    try:
-        yield model
-    finally:
-        model.train(previous)
-
-
 def _as_dataset(data, mode):
     """A dataset as it is (anything with batch(), e.g. load_mnist's), an (X, y) pair wrapped; None stays."""
     if data is None or hasattr(data, 'batch'):
@@ -324,47 +266,6 @@ def _dtype_of(array):
     return 'float64' if np.asarray(array).dtype == np.float64 else 'float32'
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description='Train softmax regression (case 1) or, with --hidden, '
-                                'a multi-layer perceptron (case 2) on MNIST; print the test accuracy.')
-    flag = {'--data-root': ('data_root', str, 'folder with the MNIST IDX files (default: data)'),
-            '--epochs': ('max_epoch', int, 'number of epochs (default: 10)'),
-            '--batch-size': ('batch_size', int, 'samples per SGD step (default: 100)'),
-            '--lr': ('learning_rate', float, 'learning rate α (default: 0.01 for sgd and adagrad, 0.001 for '
-                                             'rmsprop and adam)'),
-            '--momentum': ('momentum', float, 'sgd: momentum γ in [0, 1) (default: 0)'),
-            '--weight-decay': ('weight_decay', float, 'L2 weight decay λ of the weights (default: 0)'),
-            '--decay-rate': ('decay_rate', float, 'rmsprop: ρ of the moving average (default: 0.99)'),
-            '--beta1': ('beta1', float, 'adam: β₁ (default: 0.9)'),
-            '--beta2': ('beta2', float, 'adam: β₂ (default: 0.999)'),
-            '--eps': ('eps', float, 'adagrad, rmsprop, adam: ε (default: 1e-8)'),
-            '--patience': ('patience', int, 'early stopping: stop after N epochs without a better validation '
-                                            'accuracy, keeping the best weights (default: off)'),
-            '--display-freq': ('display_freq', int, 'print every N iterations (default: 50)'),
-            '--seed': ('seed', int, 'seed of init and shuffling (default: 0)'),
-            '--dtype': ('dtype', str, 'float32 (default, fast) or float64'),
-            '--lr-schedule': ('lr_schedule', str, 'plateau or inverse_time (default: constant)'),
-            '--momentum-ramp-epochs': ('momentum_ramp_epochs', int, 'γ = 0.5 for N epochs, then --momentum')}
-    for name, (dest, kind, text) in flag.items():
-        p.add_argument(name, dest=dest, type=kind, default=argparse.SUPPRESS, help=text)
-    p.add_argument('--display', choices=DISPLAYS, default=argparse.SUPPRESS,
-                   help="progress: the course's lines (print, default), a live line (live) or none")
-    p.add_argument('--optimizer', choices=tuple(RULES), default=argparse.SUPPRESS, help='update rule (default: sgd)')
-    p.add_argument('--nesterov', action='store_const', const=True, default=argparse.SUPPRESS,
-                   help="sgd: Nesterov's momentum")
-    p.add_argument('--keep-best', dest='keep_best', action='store_const', const=True, default=argparse.SUPPRESS,
-                   help='end with the weights of the best validation epoch')
-    p.add_argument('--hidden', type=int, nargs='+', default=[], help='hidden layer sizes, e.g. 256 128')
-    p.add_argument('--dropout', type=float, default=0.0, help='with --hidden: dropout p after every hidden layer')
-    p.add_argument('--batch-norm', action='store_true', help='with --hidden: batch normalization before every '
-                   'hidden activation')
-    p.add_argument('--activation', choices=('relu', 'sigmoid', 'tanh'), default='relu')
-    p.add_argument('--loss', choices=('softmax', 'euclidean'), default='softmax')
-    p.add_argument('--plot', default='curves.png', help='where to save the curves (default: curves.png)')
-    p.add_argument('--save', help='save the trained weights to this .npz file')
-    return p, p.parse_args(argv)
-
-
 def main(argv=None):
     parser, args = parse_args(argv)
     extra = {'plot', 'save', 'hidden', 'activation', 'loss', 'dropout', 'batch_norm'}
@@ -387,7 +288,10 @@ def main(argv=None):
     print(f'Test loss {test_loss:.4f}\t Test {METRIC_NAMES[solver.metric]} {test_acc:.4f}')
     from visualize import plot_train_val
     title = f'test {METRIC_NAMES[solver.metric]} {test_acc:.4f}'
-    plot_train_val(solver.history, solver.metric, title).savefig(args.plot, dpi=100)
+    root, ext = os.path.splitext(args.plot)
+    partial = f'{root}.partial{ext}'   # the old figure stays until the new one is complete
+    plot_train_val(solver.history, solver.metric, title).savefig(partial, dpi=100)
+    os.replace(partial, args.plot)
     print(f'Curves saved to {args.plot}')
     if args.save:
         solver.model.save(args.save)
