@@ -210,6 +210,8 @@ def run_experiments(settings, names=EXPERIMENTS, stream=None):
                             'summary': summarize(runs, settings['threshold']), '_model': model})
         best = max(configs, key=lambda c: c['summary']['val_acc']['mean'] or -1.0)
         experiments[name] = {'title': title, 'configs': configs, 'selected': best['label']}
+        if name == 'mlp':   # which variants the MLP figure's panels put side by side
+            experiments[name]['comparisons'] = MLP_COMPARISONS
     return {'settings': dict(settings), 'wall_time': time.perf_counter() - progress.start,
             'experiments': experiments}
 

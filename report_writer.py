@@ -18,7 +18,6 @@ import report_pdf
 import report_text
 import visualize as vis
 from dataloader import Dataset
-from report import MLP_COMPARISONS
 
 CURVE_NAMES = {'val_acc': 'validation accuracy', 'train_loss': 'training loss', 'train_acc': 'training accuracy'}
 
@@ -131,9 +130,10 @@ def sweep_figure(results, name):
 
 def mlp_figure(results):
     """Validation accuracy per epoch of the MLP variants, one panel per comparison of case 2."""
-    by_label = {c['label']: c for c in results['experiments']['mlp']['configs']}
+    mlp = results['experiments']['mlp']
+    by_label = {c['label']: c for c in mlp['configs']}
     return vis.plot_panels({comparison: {label: _matrix(by_label[label]['runs'], 'val_acc') for label in labels}
-                            for comparison, labels in MLP_COMPARISONS.items()}, ylabel='validation accuracy')
+                            for comparison, labels in mlp['comparisons'].items()}, ylabel='validation accuracy')
 
 
 def figures(results, name):
