@@ -48,7 +48,7 @@ def mistake(got, want, n):
                              '(the loss layer divides by N, once)'),
                          (1 / n, f'N = {n} times too small: averaged twice (the loss layer already divided '
                                  'by N; the layers below must not divide again)'),
-                         (-1, 'wrong sign (dE/du, not -dE/du; the step goes against the gradient)')):
+                         (-1, 'wrong sign: yours is minus the right value')):
         if _close(got, factor * want):
             return text
     if want.ndim == 2 and want.shape[0] == want.shape[1] and _close(got, want.T):
@@ -68,8 +68,9 @@ def compare(name, got, want, n, tol=1e-6, what='expected'):
         if error < tol:
             return
         index = np.unravel_index(np.argmax(np.abs(got_array - want)), want.shape)
-        where = (f'relative error {error:.1e} (want < {tol:g}); largest mismatch at index '
-                 f'{tuple(int(i) for i in index)}: yours {got_array[index]:.6g} vs {what} {want[index]:.6g}')
+        where = (f'relative error {error:.1e} (want < {tol:g}); '
+                 + (f'largest mismatch at index {tuple(int(i) for i in index)}: ' if want.ndim else '')
+                 + f'yours {got_array[index]:.6g} vs {what} {want[index]:.6g}')
     else:
         where = f'shape {got_array.shape}, {what} shape {want.shape}'
     found = mistake(got_array, want, n)

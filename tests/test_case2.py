@@ -25,7 +25,7 @@ def check_backward(name, layer, inputs, rng):
     with todo(name + '.backward'):
         analytic = layer.backward(upstream.copy())
     numeric = numerical_gradient(lambda: float(np.sum(layer.forward(inputs) * upstream)), inputs)
-    compare(name + '.backward: dE/dx', analytic, numeric, len(inputs), what='numerical')
+    compare(name.split(': ')[-1] + '.backward: dE/dx', analytic, numeric, len(inputs), what='numerical')
 
 
 def test_fc_forward_is_xw_plus_b(rng):
