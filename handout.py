@@ -55,8 +55,8 @@ Euclidean loss, gradient: return dE/dy = (y - t) / N (N, K).""",
 FC layer, forward: u = x W + b, x = Input (N, num_input), W (num_input, num_output),
 b (1, num_output) -> u (N, num_output), a new array. Keep x in self.Input for backward.""",
     ('layers.py', 'FCLayer.backward'): """\
-FC layer, backward: return dE/dx = δ Wᵀ (N, num_input) for δ = delta (N, num_output)
-(the line above stores grad_W and grad_b).""",
+FC layer, backward, for δ = delta (N, num_output): store grad_W and grad_b (call
+self.gradients(delta)), then return dE/dx = δ Wᵀ (N, num_input), a new array.""",
     ('layers.py', 'FCLayer.gradients'): """\
 FC layer, gradients of the parameters for δ = delta (N, num_output) and x = self.Input:
     self.grad_W = xᵀ δ (num_input, num_output);  self.grad_b = Σ_n δ_n (1, num_output).
