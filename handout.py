@@ -195,7 +195,8 @@ def student_notebook(path, source_dir=ROOT):
     module the release leaves out (report.py, ...) dropped."""
     with open(path, encoding='utf-8') as file:
         notebook = json.load(file)
-    teacher = '|'.join(re.escape(f[:-3]) for f in os.listdir(source_dir) if f.endswith('.py') and f.startswith(NOT_COPIED))
+    teacher = '|'.join(sorted(re.escape(f[:-3]) for f in os.listdir(source_dir)
+                              if f.endswith('.py') and f.startswith(NOT_COPIED)))
     imports = re.compile(rf'^\s*(from|import)\s+({teacher})\b', re.M) if teacher else None
     sections, cells = [], notebook.get('cells', [])
     for cell in cells:
