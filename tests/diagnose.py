@@ -98,8 +98,8 @@ SGD_MISTAKES = {   # name: one step (w, v, ∇J, α, γ) -> (w, v) as the mistak
         lambda w, v, g, lr, m: (w + m * (v - lr * g), m * (v - lr * g)),
     'momentum applied to the wrong term: v ← v − α·∇J, w ← w + γ·v; γ belongs in v ← γ·v − α·∇J':
         lambda w, v, g, lr, m: (w + m * (v - lr * g), v - lr * g),
-    'wrong sign: the step climbs the gradient (v ← γ·v + α·∇J, or w ← w − v); the lecture has '
-    'v ← γ·v − α·∇J, w ← w + v':
+    'wrong sign: v ← γ·v + α·∇J (or w ← w − v) climbs the gradient; the lecture has v ← γ·v − α·∇J, '
+    'w ← w + v':
         lambda w, v, g, lr, m: (w + m * v + lr * g, m * v + lr * g),
     "momentum lost: the velocity is not kept between steps (write into state['v'] in place, v[...] = ...)":
         lambda w, v, g, lr, m: (w - lr * g, v),
