@@ -43,6 +43,10 @@ set self.loss = E (a float) and self.acc = accuracy(logit, gt).""",
     ('criterion.py', 'SoftmaxCrossEntropyLossLayer.backward'): """\
 Softmax cross-entropy, gradient: return dE/du = (y - t) / N (N, K), a new array
 (subtract_targets(y, gt) computes y - t in place; copy self.y first).""",
+    ('loss.py', 'SoftmaxCrossEntropyLoss.gradient_computing'): """\
+Softmax regression, gradients of the parameters for the last forward batch: with
+    δ = dE/du = self.criterion.backward() (N, K) and x = self.linear.Input (N, D),
+    self.grad_W = xᵀ δ (D, K);  self.grad_b = Σ_n δ_n (1, K)   (δ already holds the 1/N).""",
     ('criterion.py', 'EuclideanLossLayer.forward'): """\
 Euclidean loss, forward: E = (1/N) Σ_n ½ Σ_k (y_nk - t_nk)², y the logits (N, K).
 Keep the difference y - t (N, K) in self.diff for backward (subtract_targets works on a copy of logit);
@@ -224,8 +228,8 @@ def student_readme(case, source_dir=ROOT):
                                          if (name, r[3]) in FALLBACK else '')
              for name in files for r in regions(os.path.join(source_dir, name)) if case in r[2]]
     where = ('The course says case 1 completes the TODOs of `loss.py` and `optimizer.py`; here the softmax '
-             'cross-entropy that `loss.py` builds its model from lives in `criterion.py`, so edit '
-             '`criterion.py` and `optimizer.py` (`loss.py` needs no change).\n\n' if case == 1 else '')
+             'cross-entropy itself (E and dE/du) lives in `criterion.py`, which `loss.py`\'s model is built '
+             'from, so `criterion.py` has TODOs too.\n\n' if case == 1 else '')
     return (f'# Case {case}: your part\n\n{where}Edit only these files: '
             + ', '.join(f'`{f}`' for f in files) + '. Each TODO says what to compute, in the lecture\'s '
             'notation, with the shapes, and stands where `raise NotImplementedError(...)` is now:\n\n'

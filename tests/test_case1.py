@@ -1,4 +1,5 @@
-"""Case 1's TODOs: the softmax cross-entropy (criterion.py) and SGD with momentum (optimizer.py).
+"""Case 1's TODOs: the softmax cross-entropy (criterion.py), the model's gradients (loss.py) and SGD
+with momentum (optimizer.py).
 
 Each test names the TODO it checks; one not done yet fails with "not implemented yet", a wrong one
 with a diagnosis (see diagnose.py). The expected numbers were computed once, in float64.
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 
 from criterion import SoftmaxCrossEntropyLossLayer, softmax_parts
+from loss import SoftmaxCrossEntropyLoss
 from diagnose import SGD_MISTAKES, OneLayer, compare, diagnose_steps, expected_sgd, run_sgd, todo
 from gradcheck import numerical_gradient
 from optimizer import SGD
@@ -15,6 +17,7 @@ LOGITS = np.array([[0.2, -1.3, 0.7], [1.5, 0.1, -0.4], [-0.8, 0.9, 0.3], [0.0, -
 LABELS = np.array([0, 2, 1, 2])
 LOSS = 1.0777616394576641             # E of LOGITS, LABELS; accuracy 0.5
 LOSS_X1000 = 600.0                    # E of 1000 * LOGITS
+SOFTMAX_OUTPUT = np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8], [1 / 3, 1 / 3, 1 / 3]])   # a y
 OVERFLOW = ('softmax overflows at large logits: e^1000 is inf and inf/inf is NaN; subtract each row\'s '
             'largest logit first (softmax(u - c) = softmax(u))')
 
@@ -48,7 +51,7 @@ def test_softmax_cross_entropy_forward(targets):
 
 @pytest.mark.parametrize('targets', ['labels', 'one-hot'])
 def test_softmax_cross_entropy_backward_is_y_minus_t_over_n(targets):
-    y = np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8], [1 / 3, 1 / 3, 1 / 3]])
+    y = SOFTMAX_OUTPUT
     layer = SoftmaxCrossEntropyLossLayer()
     layer.y, layer.gt = y.copy(), LABELS if targets == 'labels' else np.eye(3)[LABELS]   # what forward keeps
     with todo('criterion.py: SoftmaxCrossEntropyLossLayer.backward'):
@@ -76,6 +79,39 @@ def test_softmax_cross_entropy_gradient_matches_the_numerical_one(targets, rng):
         analytic = layer.backward()
     numeric = numerical_gradient(lambda: layer.forward(logits, gt), logits)
     compare('SoftmaxCrossEntropyLossLayer.backward: dE/du', analytic, numeric, n, what='numerical')
+
+
+def test_softmax_regression_gradients_are_xt_delta_and_the_sum_of_delta(rng):
+    x, y, n = rng.standard_normal((4, 5)), SOFTMAX_OUTPUT, 4
+    delta = (y - np.eye(3)[LABELS]) / n
+    model = SoftmaxCrossEntropyLoss(5, 3, rng=rng, dtype=np.float64)
+    model.linear.Input, model.criterion.y, model.criterion.gt = x, y.copy(), LABELS   # what forward keeps
+    model.criterion.backward = lambda: delta.copy()   # dE/du as the criterion gives it (its own TODO)
+    with todo('loss.py: SoftmaxCrossEntropyLoss.gradient_computing'):
+        model.gradient_computing()
+    compare('SoftmaxCrossEntropyLoss.gradient_computing: grad_W = xᵀδ', model.grad_W, x.T @ delta, n)
+    compare('SoftmaxCrossEntropyLoss.gradient_computing: grad_b = Σ_n δ_n', model.grad_b,
+            delta.sum(axis=0, keepdims=True), n)
+
+
+@pytest.mark.parametrize('targets', ['labels', 'one-hot'])
+def test_softmax_regression_gradients_match_the_numerical_ones(targets, rng):
+    x, n = rng.standard_normal((4, 5)), 4
+    gt = LABELS if targets == 'labels' else np.eye(3)[LABELS]
+    model = SoftmaxCrossEntropyLoss(5, 3, rng=rng, dtype=np.float64)
+    model.b = rng.standard_normal((1, 3))
+    with todo('criterion.py: SoftmaxCrossEntropyLossLayer.forward'):
+        model.forward(x, gt)
+    with todo('loss.py: SoftmaxCrossEntropyLoss.gradient_computing'):
+        model.gradient_computing()
+    grad_W, grad_b = np.copy(model.grad_W), np.copy(model.grad_b)
+
+    def loss():
+        return model.forward(x, gt)[0]
+    compare('SoftmaxCrossEntropyLoss.gradient_computing: grad_W', grad_W, numerical_gradient(loss, model.W), n,
+            what='numerical')
+    compare('SoftmaxCrossEntropyLoss.gradient_computing: grad_b', grad_b, numerical_gradient(loss, model.b), n,
+            what='numerical')
 
 
 @pytest.mark.parametrize('fast', [False, True], ids=['plain', 'fast'])
