@@ -98,16 +98,20 @@ class FCLayer(Layer):
 
     def forward(self, Input):
         """u = x W + b: Input x (N, num_input) -> u (N, num_output), a new array on every call."""
+        ### BEGIN SOLUTION case 2
         self.Input = Input
         u = Input @ self.W
         u += self.b
         return u
+        ### END SOLUTION
 
     def backward(self, delta):
         """δ = dE/du (N, num_output) -> dE/dx = δ Wᵀ (N, num_input), a new array; stores the
         gradients of W and b as `gradients` does."""
         self.gradients(delta)
+        ### BEGIN SOLUTION case 2
         return delta @ self.W.T
+        ### END SOLUTION
 
     def gradients(self, delta):
         """grad_W = xᵀδ (num_input, num_output) and grad_b = Σ_n δ_n (1, num_output), for the x of
@@ -117,11 +121,13 @@ class FCLayer(Layer):
         set to them: copy a gradient to keep it past the next backward. An array the user assigned
         to grad_W or grad_b is replaced, never written into.
         """
+        ### BEGIN SOLUTION case 2
         x = self.Input
         grad_W = self._buffer('grad_W', (x.shape[1], delta.shape[1]), np.result_type(x, delta))
         grad_b = self._buffer('grad_b', (1, delta.shape[1]), delta.dtype)
         self.grad_W = np.matmul(x.T, delta, out=grad_W)
         self.grad_b = np.sum(delta, axis=0, keepdims=True, out=grad_b)
+        ### END SOLUTION
 
     def _buffer(self, name, shape, dtype):
         """The layer's own array for `name`, made anew when the shape or dtype changes."""
@@ -139,14 +145,18 @@ class ReLULayer(Layer):
 
     def forward(self, Input):
         """f(u) = max(0, u), a new array, also kept for backward."""
+        ### BEGIN SOLUTION case 2
         # against a row of zeros numpy takes its vectorized loop; against the scalar 0, a loop 2x slower
         zero = np.zeros((1,) * (Input.ndim - 1) + Input.shape[-1:], Input.dtype)
         self.output = np.maximum(Input, zero)
         return self.output
+        ### END SOLUTION
 
     def backward(self, delta):
         """δ ⊙ f'(u), a new array; f'(u) = 1 where f(u) > 0 (np.where is ~4x slower)."""
+        ### BEGIN SOLUTION case 2
         return np.multiply(delta, self.output > 0)
+        ### END SOLUTION
 
     def __repr__(self):
         return 'ReLULayer()'
@@ -159,11 +169,15 @@ class SigmoidLayer(Layer):
     """
 
     def forward(self, Input):
+        ### BEGIN SOLUTION case 2
         self.output = 0.5 + 0.5 * np.tanh(0.5 * Input)
         return self.output
+        ### END SOLUTION
 
     def backward(self, delta):
+        ### BEGIN SOLUTION case 2
         return delta * self.output * (1 - self.output)
+        ### END SOLUTION
 
     def __repr__(self):
         return 'SigmoidLayer()'

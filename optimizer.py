@@ -171,6 +171,7 @@ class SGD(Optimizer):
         return {layer: tuple(v) for layer, v in by_layer.items()}
 
     def _update_plain(self, param, grad, state, decay):
+        ### BEGIN SOLUTION case 1 2
         grad = grad + decay * param                                    # ∇J = ∇E + λ·w
         v = state['v']
         v[...] = self.momentum * v - self.learning_rate * grad         # v ← γ·v − α·∇J
@@ -178,9 +179,11 @@ class SGD(Optimizer):
             param += self.momentum * v - self.learning_rate * grad     # w ← w + γ·v − α·∇J
         else:
             param += v                                                 # w ← w + v
+        ### END SOLUTION
 
     def _update_fast(self, param, grad, state, scratch, decay):
         """As _update_plain, in place; α·∇E, α·λ·w and γ·v pass through the scratch."""
+        ### BEGIN SOLUTION case 1 2
         v, (step, extra) = state['v'], scratch
         v *= self.momentum
         step = np.multiply(grad, self.learning_rate, out=step)                  # α·∇E
@@ -195,6 +198,7 @@ class SGD(Optimizer):
         if decay:
             param -= extra
         param += np.multiply(v, self.momentum, out=extra)
+        ### END SOLUTION
 
 
 class AdaGrad(Optimizer):

@@ -1,0 +1,283 @@
+"""Student releases from the solution regions: `python handout.py OUT --case 1|2`.
+
+A solution region is a run of lines inside one function body, between two comment lines indented
+like the code they wrap:
+
+    ### BEGIN SOLUTION case 1      (or `case 2`, or `case 1 2` for a region both cases leave to students)
+    ...the solution...
+    ### END SOLUTION
+
+The release of case c replaces every region of case c by the TODO comment of `TODOS` (what to compute,
+in the lecture's notation, with the shapes) and a `raise NotImplementedError` naming the file and the
+TODO; everything else is copied as it is. API for the grader: `make_release(out_dir, case)` and
+`case_files(case)`.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+CASES = (1, 2)
+ROOT = os.path.dirname(os.path.abspath(__file__))
+MARKER = re.compile(r'^(\s*)### (BEGIN SOLUTION|END SOLUTION)\b(.*)$')
+DEF = re.compile(r'^(\s*)(?:async\s+)?(def|class)\s+(\w+)')
+NOT_COPIED = ('handout.py', 'grade', 'report')   # top-level files whose names start so stay with the teacher
+DIRS = ('data',)                                   # copied whole
+FILES = ('requirements.txt', 'pytest.ini')
+TESTS = {   # the release's tests: the helpers, the tests that teach, and the tests no TODO touches
+    1: ('conftest.py', 'gradcheck.py', 'diagnose.py', 'test_case1.py', 'test_dataloader.py',
+        'test_progress.py', 'test_visualize.py'),
+    2: ('conftest.py', 'gradcheck.py', 'diagnose.py', 'test_case1.py', 'test_case2.py', 'test_dataloader.py',
+        'test_progress.py', 'test_visualize.py')}
+FALLBACK = {   # regions whose release body is working code rather than a raise (an optional fast path)
+    ('optimizer.py', 'SGD._update_fast'): 'self._update_plain(param, grad, state, decay)'}
+TODOS = {   # (file, function): the TODO comment that replaces the region
+    ('criterion.py', 'softmax_parts'): """\
+Softmax of the logits u (N, K), without overflow: subtract the largest logit of each row,
+    s = u - max_j u_j (N, K), so every e^{s_j} <= 1 (softmax(u - c) = softmax(u)).
+Return (s, y, log_total): y = e^s / Σ_j e^{s_j} (N, K) and log_total = log Σ_j e^{s_j} (N, 1).""",
+    ('criterion.py', 'SoftmaxCrossEntropyLossLayer.forward'): """\
+Softmax cross-entropy, forward. With y = softmax(u) (use softmax_parts) and t the one-hot targets:
+    E = -(1/N) Σ_n Σ_k t_nk log y_nk   (log y = s - log_total, never log of a 0).
+gt holds labels (N,) or targets (N, K). Keep y (N, K) in self.y and gt in self.gt for backward;
+set self.loss = E (a float) and self.acc = accuracy(logit, gt).""",
+    ('criterion.py', 'SoftmaxCrossEntropyLossLayer.backward'): """\
+Softmax cross-entropy, gradient: return dE/du = (y - t) / N (N, K), a new array
+(subtract_targets(y, gt) computes y - t in place; copy self.y first).""",
+    ('criterion.py', 'EuclideanLossLayer.forward'): """\
+Euclidean loss, forward: E = (1/N) Σ_n ½ Σ_k (y_nk - t_nk)², y the logits (N, K).
+Keep the difference y - t (N, K) in self.diff for backward (subtract_targets works on a copy of logit);
+set self.loss = E (a float) and self.acc = accuracy(logit, gt).""",
+    ('criterion.py', 'EuclideanLossLayer.backward'): """\
+Euclidean loss, gradient: return dE/dy = (y - t) / N (N, K).""",
+    ('layers.py', 'FCLayer.forward'): """\
+FC layer, forward: u = x W + b, x = Input (N, num_input), W (num_input, num_output),
+b (1, num_output) -> u (N, num_output), a new array. Keep x in self.Input for backward.""",
+    ('layers.py', 'FCLayer.backward'): """\
+FC layer, backward: return dE/dx = δ Wᵀ (N, num_input) for δ = delta (N, num_output)
+(the line above stores grad_W and grad_b).""",
+    ('layers.py', 'FCLayer.gradients'): """\
+FC layer, gradients of the parameters for δ = delta (N, num_output) and x = self.Input:
+    self.grad_W = xᵀ δ (num_input, num_output);  self.grad_b = Σ_n δ_n (1, num_output).
+δ is already divided by N (the loss layer did it): do not divide again.""",
+    ('layers.py', 'ReLULayer.forward'): """\
+ReLU, forward: f(u) = max(0, u) (N, D), a new array; keep it in self.output for backward.""",
+    ('layers.py', 'ReLULayer.backward'): """\
+ReLU, backward: return δ ⊙ f'(u) (N, D), with f'(u) = 1 where u > 0, else 0.""",
+    ('layers.py', 'SigmoidLayer.forward'): """\
+Sigmoid, forward: f(u) = 1 / (1 + e^{-u}) (N, D), without overflow for large |u|;
+keep it in self.output for backward.""",
+    ('layers.py', 'SigmoidLayer.backward'): """\
+Sigmoid, backward: return δ ⊙ f(u)(1 - f(u)) (N, D).""",
+    ('optimizer.py', 'SGD._update_plain'): """\
+SGD with momentum and weight decay, for one parameter w = param (any shape), in place:
+    ∇J = ∇E + λ·w   (∇E = grad, λ = decay: 0 for biases, so use decay, not self.weight_decay)
+    v ← γ·v − α·∇J;  w ← w + v      (v = state['v'], γ = self.momentum, α = self.learning_rate)
+    Nesterov (self.nesterov): v as above, then w ← w + γ·v − α·∇J.
+Write into param and v (param += ..., v[...] = ...): the caller keeps these arrays.""",
+    ('optimizer.py', 'SGD._update_fast'): """\
+(optional) The same update as _update_plain, in place with no new arrays: scratch holds two
+arrays shaped like param for intermediate results. Until then, the plain form runs.""",
+}
+
+
+class MarkerError(ValueError):
+    """A solution marker that is unbalanced, nested, of an unknown case, or outside a function."""
+
+
+def _enclosing(lines, index, indent):
+    """'Class.function' (or 'function') of the function whose body holds line `index`, else None."""
+    names, limit = [], len(indent)
+    for line in reversed(lines[:index]):
+        width = len(line) - len(line.lstrip())
+        if not line.strip() or line.lstrip().startswith('#') or width >= limit:
+            continue
+        match = DEF.match(line)
+        if match and (names or match.group(2) == 'def'):
+            names.append(match.group(3))
+        elif not names and (match or width == 0):
+            return None   # the region lies in a class body or at the top level
+        limit = width
+        if limit == 0:
+            break
+    return '.'.join(reversed(names)) or None
+
+
+def regions(path, name=None):
+    """[(begin, end, cases, function)] of the file's regions: 0-based marker lines, a frozenset of
+    cases, the qualified function name. MarkerError naming file and line for any malformed marker."""
+    name = name or os.path.basename(path)
+    with open(path, encoding='utf-8') as file:
+        lines = file.read().split('\n')
+    found, open_at = [], None
+    for i, line in enumerate(lines):
+        match = MARKER.match(line)
+        if not match:
+            if line.lstrip().startswith('### BEGIN') or line.lstrip().startswith('### END'):
+                raise MarkerError(f'{name}:{i + 1}: {line.strip()!r} is not a marker: expected '
+                                  f"'### BEGIN SOLUTION case 1|2|1 2' or '### END SOLUTION'")
+            continue
+        indent, kind, rest = match.groups()
+        if kind == 'BEGIN SOLUTION':
+            if open_at is not None:
+                raise MarkerError(f'{name}:{i + 1}: BEGIN SOLUTION inside the region opened at line '
+                                  f'{open_at[0] + 1} (regions do not nest)')
+            words = rest.split()
+            if len(words) < 2 or words[0] != 'case' or not set(words[1:]) <= {str(c) for c in CASES}:
+                raise MarkerError(f'{name}:{i + 1}: unknown case in {line.strip()!r}: expected '
+                                  f"'case 1', 'case 2' or 'case 1 2'")
+            function = _enclosing(lines, i, indent)
+            if function is None:
+                raise MarkerError(f'{name}:{i + 1}: a region must lie inside one function body')
+            open_at = (i, indent, frozenset(int(w) for w in words[1:]), function)
+            continue
+        if open_at is None:
+            raise MarkerError(f'{name}:{i + 1}: END SOLUTION without a BEGIN SOLUTION')
+        if rest.strip() or indent != open_at[1]:
+            raise MarkerError(f'{name}:{i + 1}: END SOLUTION must be indented like its BEGIN '
+                              f'(line {open_at[0] + 1}) and carry nothing after it')
+        body = lines[open_at[0] + 1:i]
+        if any(b.strip() and not b.startswith(indent) for b in body):
+            raise MarkerError(f'{name}:{i + 1}: the region from line {open_at[0] + 1} leaves its function body')
+        found.append((open_at[0], i, open_at[2], open_at[3]))
+        open_at = None
+    if open_at is not None:
+        raise MarkerError(f'{name}:{open_at[0] + 1}: BEGIN SOLUTION without an END SOLUTION')
+    return found
+
+
+def modules(source_dir=ROOT):
+    """The top-level .py files a release holds, sorted."""
+    return sorted(f for f in os.listdir(source_dir) if f.endswith('.py') and not f.startswith(NOT_COPIED))
+
+
+def case_files(case, source_dir=None):
+    """The files (relative paths) a student of `case` edits: those holding a region of that case."""
+    case = _check_case(case)
+    source_dir = source_dir or ROOT
+    return [f for f in modules(source_dir) if any(case in r[2] for r in regions(os.path.join(source_dir, f)))]
+
+
+def strip(path, case, name=None):
+    """The text of the file with each region of `case` replaced by its TODO; the others lose only their markers."""
+    name = name or os.path.basename(path)
+    found = regions(path, name)
+    with open(path, encoding='utf-8') as file:
+        lines = file.read().split('\n')
+    out, at = [], 0
+    for begin, end, cases, function in found:
+        out += lines[at:begin]
+        indent = lines[begin][:len(lines[begin]) - len(lines[begin].lstrip())]
+        out += _todo(name, function, indent) if case in cases else lines[begin + 1:end]
+        at = end + 1
+    return '\n'.join(out + lines[at:])
+
+
+def _todo(name, function, indent):
+    """The lines that stand in for a region: the TODO comment, then the raise (or the fallback)."""
+    text = TODOS.get((name, function))
+    if text is None:
+        raise MarkerError(f'{name}: the region in {function} has no TODO text in handout.TODOS')
+    comment = [f'{indent}# TODO: {text.splitlines()[0]}']
+    comment += [f'{indent}#   {line.strip()}' for line in text.splitlines()[1:]]
+    body = FALLBACK.get((name, function))
+    if body is None:
+        body = f'raise NotImplementedError({name + ": TODO " + function + " — not implemented yet"!r})'
+    return comment + [indent + body]
+
+
+def clear_outputs(path):
+    """The notebook's JSON text with every code cell's outputs and execution count cleared."""
+    with open(path, encoding='utf-8') as file:
+        notebook = json.load(file)
+    for cell in notebook.get('cells', []):
+        if cell.get('cell_type') == 'code':
+            cell['outputs'], cell['execution_count'] = [], None
+        cell.get('metadata', {}).pop('execution', None)
+    return json.dumps(notebook, indent=1, ensure_ascii=False) + '\n'
+
+
+def student_readme(case, source_dir=ROOT):
+    """The release's README.md: what to fill in and how to check it."""
+    files = case_files(case, source_dir)
+    todos = [f'- `{name}`: `{r[3]}`' for name in files for r in regions(os.path.join(source_dir, name))
+             if case in r[2]]
+    where = ('The course says case 1 completes the TODOs of `loss.py` and `optimizer.py`; here the softmax '
+             'cross-entropy that `loss.py` builds its model from lives in `criterion.py`, so edit '
+             '`criterion.py` and `optimizer.py` (`loss.py` needs no change).\n\n' if case == 1 else '')
+    return (f'# Case {case}: your part\n\n{where}Edit only these files: '
+            + ', '.join(f'`{f}`' for f in files) + '. Each TODO says what to compute, in the lecture\'s '
+            'notation, with the shapes, and stands where `raise NotImplementedError(...)` is now:\n\n'
+            + '\n'.join(todos) + '\n\n## Check your work\n\n'
+            '    pip install -r requirements.txt\n    python -m pytest\n\n'
+            'Each TODO you have not done yet shows up as a failed test saying "not implemented yet". '
+            'A wrong one fails with a diagnosis: where the analytic gradient differs most from the '
+            'numerical one and, for the common mistakes (off by the batch size N, wrong sign, '
+            'transposed, bias gradient not summed, softmax overflowing, momentum on the wrong term, '
+            'weight decay on the bias), which one. Run one file with `python -m pytest tests/test_case'
+            f'{case}.py`. The notebooks train with your code once the tests pass.\n')
+
+
+def _check_case(case):
+    if isinstance(case, bool) or case not in CASES:
+        raise ValueError(f'case {case!r}: expected one of {CASES}')
+    return case
+
+
+def make_release(out_dir, case, source_dir=None):
+    """Write the student release of `case` into out_dir, which must not exist or be empty.
+
+    Built in a temporary folder beside out_dir and renamed into place, so a failure leaves nothing.
+    """
+    case, source_dir = _check_case(case), os.path.abspath(source_dir or ROOT)
+    out_dir = os.path.abspath(out_dir)
+    if os.path.exists(out_dir) and (not os.path.isdir(out_dir) or os.listdir(out_dir)):
+        raise FileExistsError(f'release folder {out_dir} exists and is not empty: give a new or empty folder')
+    parent = os.path.dirname(out_dir)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix='.' + os.path.basename(out_dir) + '.', dir=parent)
+    try:
+        _fill(tmp, case, source_dir)
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _fill(out, case, source):
+    """Write every file of the release into the folder `out`."""
+    texts = {name: strip(os.path.join(source, name), case) for name in modules(source)}
+    texts.update({name: clear_outputs(os.path.join(source, name))
+                  for name in sorted(os.listdir(source)) if name.endswith('.ipynb')})
+    texts['README.md'] = student_readme(case, source)
+    for name, text in texts.items():
+        with open(os.path.join(out, name), 'w', encoding='utf-8', newline='\n') as file:
+            file.write(text)
+    for name in FILES:
+        shutil.copyfile(os.path.join(source, name), os.path.join(out, name))
+    os.mkdir(os.path.join(out, 'tests'))
+    for name in TESTS[case]:
+        shutil.copyfile(os.path.join(source, 'tests', name), os.path.join(out, 'tests', name))
+    for folder in DIRS:
+        shutil.copytree(os.path.join(source, folder), os.path.join(out, folder),
+                        ignore=shutil.ignore_patterns('__pycache__', '*.pyc', '*.part'), copy_function=shutil.copyfile)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description='Write the student release of a case into OUT.')
+    parser.add_argument('out', metavar='OUT', help='a new or empty folder')
+    parser.add_argument('--case', type=int, choices=CASES, required=True)
+    args = parser.parse_args(argv)
+    try:
+        make_release(args.out, args.case)
+    except (MarkerError, FileExistsError) as error:
+        sys.exit(f'handout.py: {error}')
+    print(f'case {args.case} release written to {args.out}: students edit {", ".join(case_files(args.case))}')
+
+
+if __name__ == '__main__':
+    main()
