@@ -10,20 +10,21 @@ import os
 import re
 import tempfile
 
-EXPLAIN = [   # (found in a failure's message, flag, what it means for the student)
-    ('GradeTimeout', 'timeout', 'took longer than the per-test limit of {per_test:g} s (an infinite loop?)'),
-    ('MemoryError', 'memory', 'ran out of memory (the limit is {memory_mb} MB)'),
-    ('File too large', 'output', 'printed or wrote more than the {output_mb} MB limit'),
-    ('SystemExit', 'exit', 'called sys.exit(), which ends the program'),
-    ('SyntaxError', 'syntax error', 'a syntax error: Python cannot read the file'),
+EXPLAIN = [   # (found in a failure's message, flag, what it means for the student, keep the message too)
+    ('GradeTimeout', 'timeout', 'took longer than the per-test limit of {per_test:g} s (an infinite loop?)', False),
+    ('MemoryError', 'memory', 'ran out of memory (the limit is {memory_mb} MB)', True),
+    ('File too large', 'output', 'printed or wrote more than the {output_mb} MB limit', False),
+    ('SystemExit', 'exit', 'called sys.exit(), which ends the program', True),
+    ('SyntaxError', 'syntax error', 'a syntax error: Python cannot read the file', True),
 ]
 
 
 def _explained(message, limits):
     """(flags, the message with a plain sentence in front when it is one of EXPLAIN's)."""
-    for found, flag, sentence in EXPLAIN:
+    for found, flag, sentence, keep in EXPLAIN:
         if found in message:
-            return {flag}, sentence.format(**vars(limits)) + ' | ' + message
+            sentence = sentence.format(**vars(limits))
+            return {flag}, sentence + ': ' + message if keep else sentence
     return set(), message
 
 
@@ -60,7 +61,7 @@ def _outcome(nodeid, run, limits):
         return run.outcomes[nodeid]
     test_file = nodeid.split('::')[0]
     if test_file in run.broken_files:
-        return 'not run', f'{test_file} could not be imported: {_last_lines(run.broken_files[test_file])}'
+        return 'not run', f'its test file could not be imported (see above): {_last_lines(run.broken_files[test_file], 1)}'
     return 'not run', 'the process ended or the time limit was reached before this test'
 
 
@@ -96,7 +97,7 @@ def _feedback(row, intake, run, lines):
     for test_file, message in run.broken_files.items():
         text += [f'{test_file} could not be imported; the end of the error:', _last_lines(message, 8), '']
     text += ['Tests (points earned / points):'] + lines
-    if run.events and run.output_tail.strip():
+    if any(event.startswith(('tests', 'pytest')) for event in run.events) and run.output_tail.strip():
         text += ['', 'The last output of the process:', run.output_tail.strip()[-1000:]]
     return '\n'.join(text) + '\n'
 
