@@ -28,10 +28,8 @@ NOT_COPIED = ('handout.py', 'grade', 'report')   # top-level files whose names s
 DIRS = ('data',)                                   # copied whole
 FILES = ('requirements.txt', 'pytest.ini')
 TESTS = {   # the release's tests: the helpers, the tests that teach, and the tests no TODO touches
-    1: ('conftest.py', 'gradcheck.py', 'diagnose.py', 'test_case1.py', 'test_dataloader.py',
-        'test_progress.py', 'test_visualize.py'),
-    2: ('conftest.py', 'gradcheck.py', 'diagnose.py', 'test_case1.py', 'test_case2.py', 'test_dataloader.py',
-        'test_progress.py', 'test_visualize.py')}
+    case: ('conftest.py', 'gradcheck.py', 'diagnose.py', 'test_dataloader.py', 'test_visualize.py')
+    + tuple(f'test_case{c}.py' for c in CASES if c <= case) for case in CASES}
 FALLBACK = {   # regions whose release body is working code rather than a raise (an optional fast path)
     ('optimizer.py', 'SGD._update_fast'): 'self._update_plain(param, grad, state, decay)'}
 TODOS = {   # (file, function): the TODO comment that replaces the region
@@ -203,8 +201,9 @@ def clear_outputs(path):
 def student_readme(case, source_dir=ROOT):
     """The release's README.md: what to fill in and how to check it."""
     files = case_files(case, source_dir)
-    todos = [f'- `{name}`: `{r[3]}`' for name in files for r in regions(os.path.join(source_dir, name))
-             if case in r[2]]
+    todos = [f'- `{name}`: `{r[3]}`' + (' (optional: the plain form runs until you write it)'
+                                         if (name, r[3]) in FALLBACK else '')
+             for name in files for r in regions(os.path.join(source_dir, name)) if case in r[2]]
     where = ('The course says case 1 completes the TODOs of `loss.py` and `optimizer.py`; here the softmax '
              'cross-entropy that `loss.py` builds its model from lives in `criterion.py`, so edit '
              '`criterion.py` and `optimizer.py` (`loss.py` needs no change).\n\n' if case == 1 else '')
@@ -217,8 +216,10 @@ def student_readme(case, source_dir=ROOT):
             'A wrong one fails with a diagnosis: where the analytic gradient differs most from the '
             'numerical one and, for the common mistakes (off by the batch size N, wrong sign, '
             'transposed, bias gradient not summed, softmax overflowing, momentum on the wrong term, '
-            'weight decay on the bias), which one. Run one file with `python -m pytest tests/test_case'
-            f'{case}.py`. The notebooks train with your code once the tests pass.\n')
+            'weight decay on the bias), which one. The TODOs\' tests are in '
+            + ' and '.join(f'`tests/{t}`' for t in TESTS[case] if t.startswith('test_case'))
+            + ' (`python -m pytest tests/test_case1.py` runs one file). The notebooks train with your code '
+            'once these tests pass.\n')
 
 
 def _check_case(case):
