@@ -61,7 +61,8 @@ def _outcome(nodeid, run, limits):
         return run.outcomes[nodeid]
     test_file = nodeid.split('::')[0]
     if test_file in run.broken_files:
-        return 'not run', f'its test file could not be imported (see above): {_last_lines(run.broken_files[test_file], 1)}'
+        why = _last_lines(run.broken_files[test_file], 1)
+        return 'not run', f'its test file could not be imported (see above): {why}'
     return 'not run', 'the process ended or the time limit was reached before this test'
 
 

@@ -8,7 +8,8 @@ appears in the child's argv, environment or files.
 
 Each record is one line, `json([seq, kind, name, outcome, message]) TAB hmac-sha256(key, json)`,
 written to an inherited file descriptor: kind is 'collect' (a test file is about to be imported),
-'collected' (its outcome), 'item' (a test was collected), 'start' (a test is about to run), 'result' (its outcome) or 'finished'.
+'collected' (its outcome), 'item' (a test was collected), 'start' (a test is about to run), 'result'
+(its outcome) or 'finished'.
 A per-test (and per-import) timer raises GradeTimeout in the running code.
 """
 import hashlib

@@ -53,7 +53,7 @@ class Template:
     """The release of `case` plus tests_hidden/, as {relative path: bytes}, and its test files."""
 
     def __init__(self, case, source_dir=HERE, work=None):
-        self.case, self.case_files = case, case_files(case)
+        self.case, self.case_files = case, case_files(case, source_dir)
         folder = tempfile.mkdtemp(prefix='release-', dir=work)
         try:
             make_release(os.path.join(folder, 'r'), case, source_dir=source_dir)

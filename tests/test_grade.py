@@ -125,8 +125,8 @@ def hostile_submissions(root):
         'summed': folder(root, 'summed', {**own, 'criterion.py': changed(
             'criterion.py', '        delta /= len(self.gt)\n', '')}),
         'momentum_sign': folder(root, 'momentum_sign', {**own, 'optimizer.py': mutate(mutate(
-            own['optimizer.py'], 'v *= self.momentum\n', 'v *= -self.momentum\n'),
-            'v[...] = self.momentum * v', 'v[...] = -self.momentum * v')}),
+            own['optimizer.py'], '        v -= step\n', '        v += step\n'),
+            'v[...] = self.momentum * v - self.learning_rate', 'v[...] = self.momentum * v + self.learning_rate')}),
         'syntax': folder(root, 'syntax', {**own, 'criterion.py': own['criterion.py'] + '\ndef oops(:\n'}),
         'loop_import': folder(root, 'loop_import', {**own, 'optimizer.py': loop + own['optimizer.py']}),
         'loop_call': folder(root, 'loop_call', {**own, 'criterion.py': changed(
@@ -137,8 +137,8 @@ def hostile_submissions(root):
             'criterion.py', '        delta = subtract_targets(', "        print('x' * 10 ** 7)\n"
             '        delta = subtract_targets(')}),
         'memory': folder(root, 'memory', {**own, 'criterion.py': changed(
-            'criterion.py', '        delta = subtract_targets(', '        hoard = [np.ones(10 ** 8) + i for i in range(100)]\n'
-            '        delta = subtract_targets(')}),
+            'criterion.py', '        delta = subtract_targets(',
+            '        hoard = [np.ones(10 ** 8) + i for i in range(100)]\n        delta = subtract_targets(')}),
         'tamper': folder(root, 'tamper', {**own, 'criterion.py': own['criterion.py'] + TAMPER}),
     }
     with zipfile.ZipFile(root / 'zipped.zip', 'w') as archive:
@@ -182,7 +182,8 @@ def test_own_files_get_full_marks_and_the_release_gets_none(graded):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('name, said', [('summed', 'N'), ('momentum_sign', 'momentum')])
+@pytest.mark.parametrize('name, said', [
+    ('summed', 'summed over the batch instead of averaged'), ('momentum_sign', 'wrong sign: v ← γ·v + α·∇J')])
 def test_a_wrong_gradient_or_momentum_gets_partial_marks_and_a_diagnosis(graded, name, said):
     rows, _, out, _ = graded
     assert 0 < rows[name]['score'] < rows[name]['max']
