@@ -32,7 +32,7 @@ PLUGIN_SOURCE = open(grade_plugin.__file__, encoding='utf-8').read()
 @dataclass
 class Limits:
     wall: float = 120.0        # seconds for the whole submission, all attempts together
-    per_test: float = 20.0     # seconds for one test or one test file's import
+    per_test: float = 10.0     # seconds for one test or one test file's import
     memory_mb: int = 1024      # address space of the process
     output_mb: int = 8         # any one file it writes (its printed output included)
 

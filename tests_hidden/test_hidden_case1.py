@@ -1,8 +1,12 @@
-"""Teacher-only checks of case 1 (softmax cross-entropy, momentum SGD) beyond the student tests."""
+"""Teacher-only checks of case 1 (softmax cross-entropy, momentum SGD) beyond the student tests.
+
+They fail as the student tests do: a diagnosis from tests/diagnose.py, not an assertion dump.
+"""
 import numpy as np
 import pytest
 
-from gradcheck import numerical_gradient, relative_error
+from diagnose import compare
+from gradcheck import numerical_gradient
 from loss import SoftmaxCrossEntropyLoss, SoftmaxCrossEntropyLossLayer
 from optimizer import SGD
 
@@ -17,8 +21,7 @@ def test_model_gradients_on_other_shapes(n, n_in, n_out):
         numerical = numerical_gradient(lambda: model.forward(x, labels)[0], getattr(model, name))
         model.forward(x, labels)
         model.gradient_computing()
-        assert getattr(model, 'grad_' + name).shape == getattr(model, name).shape, name
-        assert relative_error(getattr(model, 'grad_' + name), numerical) < 1e-6, name
+        compare(f'case 1 model, N={n}: grad_{name}', getattr(model, 'grad_' + name), numerical, n, what='numerical')
 
 
 def test_soft_targets_gradient():
@@ -26,15 +29,18 @@ def test_soft_targets_gradient():
     layer, logit = SoftmaxCrossEntropyLossLayer(), rng.standard_normal((6, 4)) * 2
     targets = rng.dirichlet(np.ones(4), 6)
     layer.forward(logit, targets)
-    assert relative_error(layer.backward(), numerical_gradient(lambda: layer.forward(logit, targets), logit)) < 1e-6
+    numerical = numerical_gradient(lambda: layer.forward(logit, targets), logit)
+    compare('softmax cross-entropy with soft targets: dE/du', layer.backward(), numerical, 6, what='numerical')
 
 
 def test_float32_logits_of_1e4_stay_finite():
     layer = SoftmaxCrossEntropyLossLayer()
     logit = np.array([[1e4, -1e4, 0.0], [0.0, 1e4, 1e4]], np.float32)
-    loss = layer.forward(logit, np.array([0, 1]))
-    assert np.isfinite(loss) and loss == pytest.approx(np.log(2) / 2, rel=1e-4)
-    assert np.all(np.isfinite(layer.backward()))
+    with np.errstate(all='ignore'):
+        loss = layer.forward(logit, np.array([0, 1]))
+        delta = layer.backward()
+    compare('softmax cross-entropy of float32 logits ±1e4: E', loss, np.log(2) / 2, 2, tol=1e-4)
+    compare('softmax cross-entropy of float32 logits ±1e4: dE/du', delta, [[0, 0, 0], [0, -0.25, 0.25]], 2, tol=1e-4)
 
 
 def test_momentum_trajectory_with_fixed_gradients():
@@ -47,7 +53,7 @@ def test_momentum_trajectory_with_fixed_gradients():
         v = gamma * v - lr * grad
         W = W + v
         sgd.step()
-        assert np.allclose(model.W, W, rtol=0, atol=1e-12), f'step {step + 1}'
+        compare(f'SGD (γ = 0.7, α = 0.2): W after step {step + 1}', model.W, W, 1, tol=1e-12)
 
 
 def test_case1_learns_mnist_subset(mnist_subset):
@@ -60,4 +66,6 @@ def test_case1_learns_mnist_subset(mnist_subset):
             model.gradient_computing()
             sgd.step()
     accuracy = np.mean(model.predict(x_test).argmax(axis=1) == labels_test)
-    assert accuracy > 0.85, f'test accuracy {accuracy:.3f} after 2 epochs on 3000 images (expected > 0.85)'
+    if not accuracy > 0.85:
+        pytest.fail(f'softmax regression reached a test accuracy of {accuracy:.3f} after 2 epochs on 3000 MNIST '
+                    'images (α = 0.1, γ = 0.9, batch 100); the course\'s code reaches about 0.88', pytrace=False)
