@@ -45,6 +45,8 @@ def score(points, collected, intake, run, limits):
     if run.tampered:
         flags.add('tampered')
         row.update({key: 0.0 for key in points})
+    if run.suspect:
+        flags.add('forged records')
     if any('ended the process' in e or 'was killed' in e or 'crashed' in e for e in run.events):
         flags.add('crash')
     if any('time limit' in e for e in run.events):
@@ -91,13 +93,15 @@ def _feedback(row, intake, run, lines):
             text.append(f'Refused: {entry}: {why}')
         text.append('')
     happened = list(run.events) + [f'tampering: {change}' for change in run.tampered]
+    if run.suspect:
+        happened.append('the results held records the grader did not write (forged?): they were ignored')
     if run.tampered:
         happened.append('files of the release were changed during the run: no points are given; see your teacher')
     if happened:
         text += ['What happened:'] + [f'  - {event}' for event in happened] + ['']
     for test_file, message in run.broken_files.items():
         text += [f'{test_file} could not be imported; the end of the error:', _last_lines(message, 8), '']
-    text += ['Tests (points earned / points):'] + lines
+    text += [f'Tests (points earned / points), run in {run.seconds:.1f} s:'] + lines
     if any(event.startswith(('tests', 'pytest')) for event in run.events) and run.output_tail.strip():
         text += ['', 'The last output of the process:', run.output_tail.strip()[-1000:]]
     return '\n'.join(text) + '\n'

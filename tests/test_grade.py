@@ -140,6 +140,8 @@ def hostile_submissions(root):
             'criterion.py', '        delta = subtract_targets(',
             '        hoard = [np.ones(10 ** 8) + i for i in range(100)]\n        delta = subtract_targets(')}),
         'tamper': folder(root, 'tamper', {**own, 'criterion.py': own['criterion.py'] + TAMPER}),
+        'forger': folder(root, 'forger', {'criterion.py': (release / 'criterion.py').read_text(),
+                                          'optimizer.py': (release / 'optimizer.py').read_text() + FORGE}),
     }
     with zipfile.ZipFile(root / 'zipped.zip', 'w') as archive:
         for name, text in own.items():
@@ -157,6 +159,16 @@ for _path in _glob.glob('tests*/*.py') + _glob.glob('../../*/*/tests*/*.py'):
         _file.write('def test_anything():\\n    pass\\n')
 with open('../../../intruder.txt', 'w') as _file:
     _file.write('written from a submission')
+'''
+
+
+FORGE = '''
+import os as _os
+for _fd in range(3, 40):   # a record claiming the session is over, into every open file
+    try:
+        _os.write(_fd, b'[0, "finished", "", "", ""]\\t' + b'0' * 64 + b'\\n')
+    except OSError:
+        pass
 '''
 
 
@@ -195,7 +207,8 @@ def test_a_wrong_gradient_or_momentum_gets_partial_marks_and_a_diagnosis(graded,
     ('syntax', 'syntax error', 'SyntaxError'), ('loop_import', 'timeout', 'per-test limit'),
     ('loop_call', 'timeout', 'per-test limit'), ('exit', 'crash', 'ended the process (exit code 0)'),
     ('printing', 'output', 'MB limit'), ('memory', 'memory', 'ran out of memory'),
-    ('tamper', 'tampered', 'tampering: tests_hidden/test_hidden_case1.py was changed')])
+    ('tamper', 'tampered', 'tampering: tests_hidden/test_hidden_case1.py was changed'),
+    ('forger', 'forged records', 'records the grader did not write')])
 def test_hostile_submissions_are_survived_and_said(graded, name, flag, said):
     rows, _, out, seconds = graded
     assert flag in rows[name]['flags'].split(' ') or flag in rows[name]['flags']
@@ -209,7 +222,7 @@ def test_what_a_function_breaks_costs_only_its_tests(graded):
     rows, _, _, _ = graded
     for name in ('loop_call', 'printing', 'memory'):
         assert 0 < rows[name]['score'] < rows[name]['max'], name
-    assert rows['syntax']['score'] == rows['exit']['score'] == rows['tamper']['score'] == 0
+    assert rows['syntax']['score'] == rows['exit']['score'] == rows['tamper']['score'] == rows['forger']['score'] == 0
 
 
 @pytest.mark.slow
