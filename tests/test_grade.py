@@ -133,6 +133,9 @@ def hostile_submissions(root):
             'criterion.py', '        delta = subtract_targets(', '        ' + loop.replace('\n', '\n        ')
             + 'delta = subtract_targets(')}),
         'exit': folder(root, 'exit', {**own, 'optimizer.py': 'import os\nos._exit(0)\n' + own['optimizer.py']}),
+        'exit_call': folder(root, 'exit_call', {**own, 'criterion.py': changed(
+            'criterion.py', '        delta = subtract_targets(', '        import os\n        os._exit(0)\n'
+            '        delta = subtract_targets(')}),
         'printing': folder(root, 'printing', {**own, 'criterion.py': changed(
             'criterion.py', '        delta = subtract_targets(', "        print('x' * 10 ** 7)\n"
             '        delta = subtract_targets(')}),
@@ -206,6 +209,7 @@ def test_a_wrong_gradient_or_momentum_gets_partial_marks_and_a_diagnosis(graded,
 @pytest.mark.parametrize('name, flag, said', [
     ('syntax', 'syntax error', 'SyntaxError'), ('loop_import', 'timeout', 'per-test limit'),
     ('loop_call', 'timeout', 'per-test limit'), ('exit', 'crash', 'ended the process (exit code 0)'),
+    ('exit_call', 'crash', 'this test ended the process (exit code 0)'),
     ('printing', 'output', 'MB limit'), ('memory', 'memory', 'ran out of memory'),
     ('tamper', 'tampered', 'tampering: tests_hidden/test_hidden_case1.py was changed'),
     ('forger', 'forged records', 'records the grader did not write')])
@@ -220,7 +224,7 @@ def test_hostile_submissions_are_survived_and_said(graded, name, flag, said):
 @pytest.mark.slow
 def test_what_a_function_breaks_costs_only_its_tests(graded):
     rows, _, _, _ = graded
-    for name in ('loop_call', 'printing', 'memory'):
+    for name in ('loop_call', 'exit_call', 'printing', 'memory'):
         assert 0 < rows[name]['score'] < rows[name]['max'], name
     assert rows['syntax']['score'] == rows['exit']['score'] == rows['tamper']['score'] == rows['forger']['score'] == 0
 
