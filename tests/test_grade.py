@@ -224,8 +224,10 @@ def test_hostile_submissions_are_survived_and_said(graded, name, flag, said):
 @pytest.mark.slow
 def test_what_a_function_breaks_costs_only_its_tests(graded):
     rows, _, _, _ = graded
+    momentum = 'tests/test_case1.py::test_sgd_with_momentum_follows_the_lecture'   # runs after the broken tests
     for name in ('loop_call', 'exit_call', 'printing', 'memory'):
         assert 0 < rows[name]['score'] < rows[name]['max'], name
+        assert rows[name][momentum] == grade.POINTS[1][momentum], name
     assert rows['syntax']['score'] == rows['exit']['score'] == rows['tamper']['score'] == rows['forger']['score'] == 0
 
 
