@@ -127,15 +127,17 @@ def _attempt(sandbox, home, test_files, limits, seconds, skip, ignore, run):
     key = secrets.token_hex(32)
     results_path, output_path = os.path.join(home, 'results'), os.path.join(home, 'output')
     results = os.open(results_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    for_child = os.open(results_path, os.O_WRONLY | os.O_APPEND)   # it can add records, not rewrite them
     settings = {'limits': _rlimits(limits, seconds), 'plugin': PLUGIN_SOURCE, 'key': key,
-                'recorder': {'fd': results, 'timeout': limits.per_test, 'skip': sorted(skip)},
+                'recorder': {'fd': for_child, 'timeout': limits.per_test, 'skip': sorted(skip)},
                 'args': ['-c', 'pytest.ini', '--rootdir', '.', '-p', 'no:cacheprovider', '-q', '-o', 'addopts=',
                          '--continue-on-collection-errors', '--show-capture=no', '--tb=short',
                          '--basetemp', os.path.join('tmp', 'pytest')] + [f for f in test_files if f not in ignore]}
     with open(output_path, 'wb') as output:
         child = subprocess.Popen([sys.executable, '-I', '-B', '-c', grade_plugin.BOOTSTRAP], cwd=sandbox,
                                  env=_environment(sandbox), stdin=subprocess.PIPE, stdout=output,
-                                 stderr=subprocess.STDOUT, pass_fds=(results,), start_new_session=True)
+                                 stderr=subprocess.STDOUT, pass_fds=(for_child,), start_new_session=True)
+        os.close(for_child)
         ending = _wait(child, json.dumps(settings) + '\n', seconds, limits)
     try:
         os.lseek(results, 0, os.SEEK_SET)

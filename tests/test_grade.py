@@ -167,9 +167,11 @@ with open('../../../intruder.txt', 'w') as _file:
 
 FORGE = '''
 import os as _os
-for _fd in range(3, 40):   # a record claiming the session is over, into every open file
+for _fd in range(3, 40):   # into each open file holding records: one saying the session is over, in sequence
     try:
-        _os.write(_fd, b'[0, "finished", "", "", ""]\\t' + b'0' * 64 + b'\\n')
+        with open(f'/proc/self/fd/{_fd}', 'rb') as _file:
+            _count = _file.read().count(b'\\n')
+        _os.write(_fd, b'[%d, "finished", "", "", ""]\\t' % _count + b'0' * 64 + b'\\n')
     except OSError:
         pass
 '''
