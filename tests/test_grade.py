@@ -165,15 +165,27 @@ with open('../../../intruder.txt', 'w') as _file:
 '''
 
 
-FORGE = '''
-import os as _os
-for _fd in range(3, 40):   # into each open file holding records: one saying the session is over, in sequence
-    try:
-        with open(f'/proc/self/fd/{_fd}', 'rb') as _file:
-            _count = _file.read().count(b'\\n')
-        _os.write(_fd, b'[%d, "finished", "", "", ""]\\t' % _count + b'0' * 64 + b'\\n')
-    except OSError:
-        pass
+FORGE = r'''
+import json as _json, os as _os
+
+
+def _forge(*args, **kwargs):
+    # every collected test "passed", in sequence, then the end of the process
+    for _fd in range(3, 40):
+        try:
+            with open(f'/proc/self/fd/{_fd}', 'rb') as _file:
+                _lines = _file.read().decode().splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        _items = [_json.loads(_line.rpartition('\t')[0])[2] for _line in _lines if '"item"' in _line]
+        _records = [[len(_lines) + _i, 'result', _name, 'passed', ''] for _i, _name in enumerate(_items)]
+        _records.append([len(_lines) + len(_items), 'finished', '', '', ''])
+        if _items:
+            _os.write(_fd, ''.join(_json.dumps(_r) + '\t' + '0' * 64 + '\n' for _r in _records).encode())
+    _os._exit(0)
+
+
+SGD._update_plain = _forge
 '''
 
 
