@@ -7,10 +7,9 @@ like the code they wrap:
     ...the solution...
     ### END SOLUTION
 
-The release of case c replaces every region of case c by the TODO comment of `TODOS` (what to compute,
-in the lecture's notation, with the shapes) and a `raise NotImplementedError` naming the file and the
-TODO; everything else is copied as it is. API for the grader: `make_release(out_dir, case)` and
-`case_files(case)`.
+The release of case c holds each region of case c as its TODO comment (`TODOS`: what to compute, in the
+lecture's notation, with the shapes) and a `raise NotImplementedError` naming the file and the TODO; the
+rest as it is. For the grader: `make_release(out_dir, case)` and `case_files(case)`.
 """
 import argparse
 import json
@@ -25,8 +24,7 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 MARKER = re.compile(r'^(\s*)### (BEGIN SOLUTION|END SOLUTION)\b(.*)$')
 DEF = re.compile(r'^(\s*)(?:async\s+)?(def|class)\s+(\w+)')
 NOT_COPIED = ('handout.py', 'grade', 'report')   # top-level files whose names start so stay with the teacher
-DIRS = ('data',)                                   # copied whole
-FILES = ('requirements.txt', 'pytest.ini')
+FILES = ('requirements.txt', 'pytest.ini')        # copied as they are, and data/ whole
 TESTS = {   # the release's tests: the helpers, the tests that teach, and the tests no TODO touches
     case: ('conftest.py', 'gradcheck.py', 'diagnose.py', 'test_dataloader.py', 'test_visualize.py')
     + tuple(f'test_case{c}.py' for c in CASES if c <= case) for case in CASES}
@@ -55,8 +53,8 @@ Euclidean loss, gradient: return dE/dy = (y - t) / N (N, K).""",
 FC layer, forward: u = x W + b, x = Input (N, num_input), W (num_input, num_output),
 b (1, num_output) -> u (N, num_output), a new array. Keep x in self.Input for backward.""",
     ('layers.py', 'FCLayer.backward'): """\
-FC layer, backward: return dE/dx = δ Wᵀ (N, num_input) for δ = delta (N, num_output)
-(the line above stores grad_W and grad_b).""",
+FC layer, backward, for δ = delta (N, num_output): store grad_W and grad_b (call
+self.gradients(delta)), then return dE/dx = δ Wᵀ (N, num_input), a new array.""",
     ('layers.py', 'FCLayer.gradients'): """\
 FC layer, gradients of the parameters for δ = delta (N, num_output) and x = self.Input:
     self.grad_W = xᵀ δ (num_input, num_output);  self.grad_b = Σ_n δ_n (1, num_output).
@@ -104,6 +102,18 @@ def _enclosing(lines, index, indent):
     return '.'.join(reversed(names)) or None
 
 
+def _begin(name, lines, i, indent, rest):
+    """(cases, function) of the region that line i opens; MarkerError if either is missing."""
+    words = rest.split()
+    if len(words) < 2 or words[0] != 'case' or not set(words[1:]) <= {str(c) for c in CASES}:
+        raise MarkerError(f'{name}:{i + 1}: unknown case in {lines[i].strip()!r}: expected '
+                          f"'case 1', 'case 2' or 'case 1 2'")
+    function = _enclosing(lines, i, indent)
+    if function is None:
+        raise MarkerError(f'{name}:{i + 1}: a region must lie inside one function body')
+    return frozenset(int(w) for w in words[1:]), function
+
+
 def regions(path, name=None):
     """[(begin, end, cases, function)] of the file's regions: 0-based marker lines, a frozenset of
     cases, the qualified function name. MarkerError naming file and line for any malformed marker."""
@@ -114,7 +124,7 @@ def regions(path, name=None):
     for i, line in enumerate(lines):
         match = MARKER.match(line)
         if not match:
-            if line.lstrip().startswith('### BEGIN') or line.lstrip().startswith('### END'):
+            if line.lstrip().startswith(('### BEGIN', '### END')):
                 raise MarkerError(f'{name}:{i + 1}: {line.strip()!r} is not a marker: expected '
                                   f"'### BEGIN SOLUTION case 1|2|1 2' or '### END SOLUTION'")
             continue
@@ -123,14 +133,7 @@ def regions(path, name=None):
             if open_at is not None:
                 raise MarkerError(f'{name}:{i + 1}: BEGIN SOLUTION inside the region opened at line '
                                   f'{open_at[0] + 1} (regions do not nest)')
-            words = rest.split()
-            if len(words) < 2 or words[0] != 'case' or not set(words[1:]) <= {str(c) for c in CASES}:
-                raise MarkerError(f'{name}:{i + 1}: unknown case in {line.strip()!r}: expected '
-                                  f"'case 1', 'case 2' or 'case 1 2'")
-            function = _enclosing(lines, i, indent)
-            if function is None:
-                raise MarkerError(f'{name}:{i + 1}: a region must lie inside one function body')
-            open_at = (i, indent, frozenset(int(w) for w in words[1:]), function)
+            open_at = (i, indent, *_begin(name, lines, i, indent, rest))
             continue
         if open_at is None:
             raise MarkerError(f'{name}:{i + 1}: END SOLUTION without a BEGIN SOLUTION')
@@ -154,8 +157,7 @@ def modules(source_dir=ROOT):
 
 def case_files(case, source_dir=None):
     """The files (relative paths) a student of `case` edits: those holding a region of that case."""
-    case = _check_case(case)
-    source_dir = source_dir or ROOT
+    case, source_dir = _check_case(case), source_dir or ROOT
     return [f for f in modules(source_dir) if any(case in r[2] for r in regions(os.path.join(source_dir, f)))]
 
 
@@ -187,14 +189,31 @@ def _todo(name, function, indent):
     return comment + [indent + body]
 
 
-def clear_outputs(path):
-    """The notebook's JSON text with every code cell's outputs and execution count cleared."""
+def student_notebook(path, source_dir=ROOT):
+    """The notebook's JSON text for students: every code cell's outputs and execution count cleared, and
+    each section (a heading and the cells up to the next heading of its level or above) that imports a
+    module the release leaves out (report.py, ...) dropped."""
     with open(path, encoding='utf-8') as file:
         notebook = json.load(file)
-    for cell in notebook.get('cells', []):
-        if cell.get('cell_type') == 'code':
-            cell['outputs'], cell['execution_count'] = [], None
-        cell.get('metadata', {}).pop('execution', None)
+    teacher = '|'.join(sorted(re.escape(f[:-3]) for f in os.listdir(source_dir)
+                              if f.endswith('.py') and f.startswith(NOT_COPIED)))
+    imports = re.compile(rf'^\s*(from|import)\s+({teacher})\b', re.M) if teacher else None
+    sections, cells = [], notebook.get('cells', [])
+    for cell in cells:
+        text = ''.join(cell.get('source', []))
+        level = len(text) - len(text.lstrip('#')) if cell.get('cell_type') == 'markdown' else 0
+        if level or not sections:
+            sections.append((level, []))
+        sections[-1][1].append(cell)
+    kept, dropping = [], None
+    for level, section in sections:
+        if dropping is None or (level and level <= dropping):
+            dropping = level if imports and any(c.get('cell_type') == 'code' and imports.search(
+                ''.join(c.get('source', []))) for c in section) else None
+            kept += section if dropping is None else []
+    for cell in (c for c in kept if c.get('cell_type') == 'code'):
+        cell['outputs'], cell['execution_count'] = [], None
+    notebook['cells'] = kept
     return json.dumps(notebook, indent=1, ensure_ascii=False) + '\n'
 
 
@@ -237,9 +256,8 @@ def make_release(out_dir, case, source_dir=None):
     out_dir = os.path.abspath(out_dir)
     if os.path.exists(out_dir) and (not os.path.isdir(out_dir) or os.listdir(out_dir)):
         raise FileExistsError(f'release folder {out_dir} exists and is not empty: give a new or empty folder')
-    parent = os.path.dirname(out_dir)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix='.' + os.path.basename(out_dir) + '.', dir=parent)
+    os.makedirs(os.path.dirname(out_dir), exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix='.' + os.path.basename(out_dir) + '.', dir=os.path.dirname(out_dir))
     try:
         _fill(tmp, case, source_dir)
         os.chmod(tmp, 0o755)
@@ -252,7 +270,7 @@ def make_release(out_dir, case, source_dir=None):
 def _fill(out, case, source):
     """Write every file of the release into the folder `out`."""
     texts = {name: strip(os.path.join(source, name), case) for name in modules(source)}
-    texts.update({name: clear_outputs(os.path.join(source, name))
+    texts.update({name: student_notebook(os.path.join(source, name), source)
                   for name in sorted(os.listdir(source)) if name.endswith('.ipynb')})
     texts['README.md'] = student_readme(case, source)
     for name, text in texts.items():
@@ -263,9 +281,8 @@ def _fill(out, case, source):
     os.mkdir(os.path.join(out, 'tests'))
     for name in TESTS[case]:
         shutil.copyfile(os.path.join(source, 'tests', name), os.path.join(out, 'tests', name))
-    for folder in DIRS:
-        shutil.copytree(os.path.join(source, folder), os.path.join(out, folder),
-                        ignore=shutil.ignore_patterns('__pycache__', '*.pyc', '*.part'), copy_function=shutil.copyfile)
+    shutil.copytree(os.path.join(source, 'data'), os.path.join(out, 'data'),
+                    ignore=shutil.ignore_patterns('__pycache__', '*.pyc', '*.part'), copy_function=shutil.copyfile)
 
 
 def main(argv=None):

@@ -108,8 +108,8 @@ class FCLayer(Layer):
     def backward(self, delta):
         """δ = dE/du (N, num_output) -> dE/dx = δ Wᵀ (N, num_input), a new array; stores the
         gradients of W and b as `gradients` does."""
-        self.gradients(delta)
         ### BEGIN SOLUTION case 2
+        self.gradients(delta)
         return delta @ self.W.T
         ### END SOLUTION
 

@@ -91,17 +91,16 @@ def _right(w, v, g, lr, m):
     return w + v, v
 
 
-SGD_MISTAKES = {   # name: one step (w, v, ∇J, α, γ) -> (w, v) as the mistaken code computes it
-    'momentum applied to the wrong term: v ← γ·(v − α·∇J); γ multiplies only the old velocity':
+SGD_MISTAKES = {   # name: one step (w, v, ∇J, α, γ) -> (w, v) as the mistaken code computes it; mistakes
+    # that move w alike are one entry (v ← γ·(v − α·∇J) with w ← w + v moves w as w ← w + γ·v does)
+    'momentum applied to the wrong term: γ scales the new step too (v ← γ·(v − α·∇J), or w ← w + γ·v); '
+    'the lecture has v ← γ·v − α·∇J, w ← w + v':
         lambda w, v, g, lr, m: (w + m * (v - lr * g), m * (v - lr * g)),
-    'momentum applied to the wrong term: w ← w + γ·v; the step is v itself, w ← w + v':
-        lambda w, v, g, lr, m: (w + m * (m * v - lr * g), m * v - lr * g),
     'momentum applied to the wrong term: v ← v − α·∇J, w ← w + γ·v; γ belongs in v ← γ·v − α·∇J':
         lambda w, v, g, lr, m: (w + m * (v - lr * g), v - lr * g),
-    'wrong sign: v ← γ·v + α·∇J climbs the gradient; the lecture has v ← γ·v − α·∇J':
+    'wrong sign: v ← γ·v + α·∇J (or w ← w − v) climbs the gradient; the lecture has v ← γ·v − α·∇J, '
+    'w ← w + v':
         lambda w, v, g, lr, m: (w + m * v + lr * g, m * v + lr * g),
-    'wrong sign: w ← w − v; with v ← γ·v − α·∇J the step is w ← w + v':
-        lambda w, v, g, lr, m: (w - (m * v - lr * g), m * v - lr * g),
     "momentum lost: the velocity is not kept between steps (write into state['v'] in place, v[...] = ...)":
         lambda w, v, g, lr, m: (w - lr * g, v),
 }

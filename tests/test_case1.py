@@ -46,6 +46,16 @@ def test_softmax_cross_entropy_forward(targets):
     compare('SoftmaxCrossEntropyLossLayer.forward: self.acc', layer.acc, 0.5, len(LABELS))
 
 
+@pytest.mark.parametrize('targets', ['labels', 'one-hot'])
+def test_softmax_cross_entropy_backward_is_y_minus_t_over_n(targets):
+    y = np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8], [1 / 3, 1 / 3, 1 / 3]])
+    layer = SoftmaxCrossEntropyLossLayer()
+    layer.y, layer.gt = y.copy(), LABELS if targets == 'labels' else np.eye(3)[LABELS]   # what forward keeps
+    with todo('criterion.py: SoftmaxCrossEntropyLossLayer.backward'):
+        delta = layer.backward()
+    compare('SoftmaxCrossEntropyLossLayer.backward: dE/du', delta, (y - np.eye(3)[LABELS]) / 4, 4)
+
+
 def test_softmax_cross_entropy_survives_large_logits():
     layer = SoftmaxCrossEntropyLossLayer()
     with todo('criterion.py: SoftmaxCrossEntropyLossLayer.forward'), np.errstate(all='ignore'):

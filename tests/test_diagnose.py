@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import criterion
+import diagnose
 import layers
 import optimizer
 import test_case1
@@ -95,13 +96,13 @@ MUTATIONS = {   # id: (object, attribute, broken version, test, its arguments, w
     'ReLU sign': (layers.ReLULayer, 'backward', lambda self, delta: -delta * (self.output > 0),
                   test_case2.test_relu, ('rng',), 'wrong sign'),
     'ReLU forgets to return': (layers.ReLULayer, 'backward', lambda self, delta: None,
-                               test_case2.test_relu, ('rng',), 'is None'),
+                               test_case2.test_activation_backward, ('ReLU', 'rng'), 'is None'),
     'sigmoid overflow': (layers.SigmoidLayer, 'forward',
                          lambda self, u: setattr(self, 'output', 1 / (1 + np.exp(-u))) or self.output,
                          test_case2.test_sigmoid_stays_quiet_and_finite_at_large_inputs, (), 'overflows'),
     'momentum on the wrong term': (optimizer.SGD, '_update_plain', sgd_with(momentum_inside),
                                    test_case1.test_sgd_with_momentum_follows_the_lecture, (False, 'rng'),
-                                   'momentum applied to the wrong term: v ← γ·(v − α·∇J)'),
+                                   'momentum applied to the wrong term: γ scales the new step too'),
     'momentum sign': (optimizer.SGD, '_update_plain', sgd_with(momentum_sign),
                       test_case1.test_sgd_with_momentum_follows_the_lecture, (False, 'rng'), 'wrong sign'),
     'velocity lost': (optimizer.SGD, '_update_plain', sgd_with(velocity_lost),
@@ -145,3 +146,29 @@ def test_a_todo_not_done_yet_is_named(raised, says, monkeypatch):
     monkeypatch.setattr(layers.FCLayer, 'forward', forward)
     message = failure(test_case2.test_fc_forward_is_xw_plus_b, np.random.default_rng(0))
     assert says in message and 'Traceback' not in message, message
+
+
+def update_as(mistake=None, form=None):
+    """An SGD._update_plain that makes the named mistake of diagnose.SGD_MISTAKES, or forms ∇J with
+    `form` (DECAY_MISTAKES) and, with decay_bias, decays every parameter."""
+    def update(self, param, grad, state, decay):
+        param[...], state['v'][...] = diagnose.sgd_reference(param.copy(), state['v'].copy(), grad,
+                                                             self.learning_rate, self.momentum, decay, mistake, form)
+    return update
+
+
+@pytest.mark.parametrize('mistake', list(diagnose.SGD_MISTAKES))
+def test_every_momentum_mistake_is_told_apart_from_the_others(mistake, monkeypatch):
+    monkeypatch.setattr(optimizer.SGD, '_update_plain', update_as(mistake))
+    message = failure(test_case1.test_sgd_with_momentum_follows_the_lecture, False, np.random.default_rng(0))
+    assert message.endswith('Diagnosis: ' + mistake), message
+
+
+@pytest.mark.parametrize('mistake', list(diagnose.DECAY_MISTAKES))
+def test_every_weight_decay_mistake_is_told_apart_from_the_others(mistake, monkeypatch):
+    on_bias, form = diagnose.DECAY_MISTAKES[mistake]
+    plain = update_as(form=form)
+    monkeypatch.setattr(optimizer.SGD, '_update_plain', lambda self, param, grad, state, decay: plain(
+        self, param, grad, state, self.weight_decay if on_bias else decay))
+    message = failure(test_case2.test_sgd_with_weight_decay_as_the_course_calls_it, False, np.random.default_rng(0))
+    assert message.endswith('Diagnosis: ' + mistake), message
