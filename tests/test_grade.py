@@ -259,3 +259,13 @@ def test_grades_csv_and_feedback_files(graded):
     assert 'Refused: ../../escape.py' in zipped and 'Ignored (not files of this case): zipped/notes.txt' in zipped
     assert not (out.parent.parent / 'escape.py').exists()
     assert (out.parent / 'work' / 'intruder.txt').exists()   # written outside its folder: not prevented, but harmless
+
+
+@pytest.mark.slow
+def test_case2_own_files_get_full_marks_and_the_release_none(tmp_path):
+    make_release(str(tmp_path / 'release'), 2)
+    own = folder(tmp_path, 'own', own_files(2))
+    release = folder(tmp_path, 'todo', {n: (tmp_path / 'release' / n).read_text() for n in case_files(2)})
+    rows, problems = grade.grade([own, release], 2, str(tmp_path / 'out'), LIMITS, work=str(tmp_path))
+    assert problems == []
+    assert rows[0]['score'] == rows[0]['max'] == sum(grade.POINTS[2].values()) and rows[1]['score'] == 0

@@ -8,7 +8,7 @@ import pytest
 from criterion import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
 from diagnose import compare
 from gradcheck import numerical_gradient
-from layers import FCLayer, ReLULayer, SigmoidLayer, TanhLayer
+from layers import FCLayer, ReLULayer, SigmoidLayer
 from network import build_mlp
 from optimizer import SGD
 
@@ -30,7 +30,7 @@ def test_fc_gradients_on_other_shapes(n, n_in, n_out):
         compare(f'FCLayer, N={n}: grad_{name}', getattr(layer, 'grad_' + name), numerical, n, what='numerical')
 
 
-@pytest.mark.parametrize('layer_class', [ReLULayer, SigmoidLayer, TanhLayer])
+@pytest.mark.parametrize('layer_class', [ReLULayer, SigmoidLayer])   # the TODOs of case 2
 def test_activation_gradients(layer_class):
     rng = np.random.default_rng(4)
     layer, x, weights = layer_class(), rng.standard_normal((5, 7)) * 2, rng.standard_normal((5, 7))
