@@ -144,7 +144,9 @@ def _attempt(sandbox, home, test_files, limits, seconds, skip, ignore, run):
         records = _verified(os.read(results, 4_000_000), key, run)
     finally:
         os.close(results)
-    run.output_tail = _tail(output_path)
+    where = os.path.realpath(sandbox) + os.sep   # messages name the student's files as they know them
+    records = [[field.replace(where, '') for field in record] for record in records]
+    run.output_tail = _tail(output_path).replace(where, '')
     return _take(records, ending, skip, ignore, run)
 
 
