@@ -1,0 +1,109 @@
+"""The pytest plugin that runs inside a graded submission's process and records what happened.
+
+grade_run.py never imports this module: it reads its source once, at start, and sends it with
+the run's settings through the child's stdin; the child's bootstrap (BOOTSTRAP below) sets the
+resource limits, closes stdin, executes this source and calls pytest.main(args, plugins=[Recorder]).
+No file of the plugin lies where the submission runs, and the key that signs the records never
+appears in the child's argv, environment or files.
+
+Each record is one line, `json([seq, kind, name, outcome, message]) TAB hmac-sha256(key, json)`,
+written to an inherited file descriptor: kind is 'collect' (a test file is about to be imported),
+'collected' (its outcome), 'item' (a test was collected), 'start' (a test is about to run), 'result'
+(its outcome) or 'finished'.
+A per-test (and per-import) timer raises GradeTimeout in the running code.
+"""
+import hashlib
+import hmac
+import json
+import os
+import signal
+
+import pytest
+
+MESSAGE_CHARS = 1500   # a test's message in the record, at most
+
+
+class GradeTimeout(Exception):
+    """Raised by the per-test timer inside the code that ran too long."""
+
+
+def _on_alarm(signum, frame):
+    raise GradeTimeout('took longer than the per-test time limit (an infinite loop?)')
+
+
+class Recorder:
+    """Writes signed records of collection and test outcomes; skips what the grader already knows."""
+
+    def __init__(self, key, fd, timeout, skip=()):
+        self._sign = lambda text: hmac.new(bytes.fromhex(key), text.encode(), hashlib.sha256).hexdigest()
+        self._fd, self._timeout, self._seq = fd, timeout, 0
+        self._skip = set(skip)
+        self._reports = []
+
+    def _write(self, kind, name='', outcome='', message=''):
+        text = json.dumps([self._seq, kind, name, outcome, message[-MESSAGE_CHARS:]])
+        os.write(self._fd, (text + '\t' + self._sign(text) + '\n').encode())
+        self._seq += 1
+
+    def _alarm(self, seconds):
+        signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_make_collect_report(self, collector):
+        is_module = isinstance(collector, pytest.Module)
+        if is_module:
+            self._write('collect', collector.nodeid)
+            self._alarm(self._timeout)
+        outcome = yield
+        if is_module:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            report = outcome.get_result()
+            self._write('collected', collector.nodeid, report.outcome,
+                        report.longreprtext if report.failed else '')
+
+    def pytest_collection_modifyitems(self, items):
+        for item in items:
+            self._write('item', item.nodeid)
+        items[:] = [item for item in items if item.nodeid not in self._skip]
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item):
+        self._reports = []
+        self._write('start', item.nodeid)
+        self._alarm(self._timeout)
+        yield
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        outcome, message = 'passed', ''
+        for report in self._reports:
+            if report.failed and outcome != 'failed':
+                crash = getattr(report.longrepr, 'reprcrash', None)
+                outcome, message = 'failed', crash.message if crash else str(report.longrepr)
+            elif report.skipped and outcome == 'passed':
+                outcome, message = 'skipped', str(report.longrepr)
+        self._write('result', item.nodeid, outcome, message)
+
+    def pytest_runtest_logreport(self, report):
+        self._reports.append(report)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session):
+        self._write('finished')
+
+
+BOOTSTRAP = r'''
+import json, os, resource, signal, sys
+settings = json.loads(sys.stdin.readline())
+for name, (soft, hard) in settings.pop("limits").items():
+    resource.setrlimit(getattr(resource, name), (soft, hard))
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+sys.stdin.close()
+os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+namespace = {"__name__": "grade_plugin"}
+exec(compile(settings.pop("plugin"), "grade_plugin.py", "exec"), namespace)
+plugin = namespace["Recorder"](settings.pop("key"), **settings.pop("recorder"))
+args = settings.pop("args")
+del settings, namespace
+import pytest
+sys.exit(pytest.main(args, plugins=[plugin]))
+'''

@@ -1,0 +1,252 @@
+"""Running one submission's tests in its own process, inside limits, and reading back what happened.
+
+`Template` holds the release of a case with the hidden tests, in memory, made once; `run_submission`
+writes a fresh copy of it into its own folder, puts the submission's case files in, and runs pytest
+there in a child process (see grade_plugin.BOOTSTRAP) with a memory, CPU-time and file-size limit,
+a per-test timer and a wall-clock budget. When the child dies or hangs, the test (or test file) it
+was running is noted as the cause and pytest runs again without it and without the tests already
+recorded, until the session finishes or the budget is spent. Afterwards the folder is compared with
+the template: a changed or deleted release file, or a new file outside tmp/, is tampering.
+"""
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import grade_plugin
+from handout import case_files, make_release
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HIDDEN = 'tests_hidden'
+MAX_ATTEMPTS = 12
+PLUGIN_SOURCE = open(grade_plugin.__file__, encoding='utf-8').read()
+
+
+@dataclass
+class Limits:
+    wall: float = 120.0        # seconds for the whole submission, all attempts together
+    per_test: float = 10.0     # seconds for one test or one test file's import
+    memory_mb: int = 1024      # address space of the process
+    output_mb: int = 8         # any one file it writes (its printed output included)
+
+
+@dataclass
+class Run:
+    """What happened to one submission: outcomes by test id, events, tampering."""
+    outcomes: dict = field(default_factory=dict)   # nodeid -> (outcome, message)
+    collected: list = field(default_factory=list)  # nodeids, in order
+    broken_files: dict = field(default_factory=dict)   # test file -> why it could not be collected
+    events: list = field(default_factory=list)
+    tampered: list = field(default_factory=list)
+    suspect: bool = False     # records that fail their signature or sequence: maybe another's doing
+    output_tail: str = ''
+    seconds: float = 0.0      # wall-clock time of the run, all attempts
+
+
+class Template:
+    """The release of `case` plus tests_hidden/, as {relative path: bytes}, and its test files."""
+
+    def __init__(self, case, source_dir=HERE, work=None):
+        self.case, self.case_files = case, case_files(case, source_dir)
+        folder = tempfile.mkdtemp(prefix='release-', dir=work)
+        try:
+            make_release(os.path.join(folder, 'r'), case, source_dir=source_dir)
+            shutil.copytree(os.path.join(source_dir, HIDDEN), os.path.join(folder, 'r', HIDDEN),
+                            ignore=shutil.ignore_patterns('__pycache__'))
+            self.files = _read_tree(os.path.join(folder, 'r'))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.solution = {rel: open(os.path.join(source_dir, rel), 'rb').read() for rel in self.case_files}
+
+    def write(self, folder, submitted):
+        """The release in `folder` with the submitted case files in place of the release's."""
+        for rel, data in {**self.files, **submitted}.items():
+            path = os.path.join(folder, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, 'wb') as handle:
+                handle.write(data)
+        os.makedirs(os.path.join(folder, 'tmp'))
+
+    def changes(self, folder, submitted):
+        """Release files changed or deleted in `folder`, and new files outside tmp/."""
+        expected = {rel: hashlib.sha256(data).digest() for rel, data in {**self.files, **submitted}.items()}
+        found = {rel: hashlib.sha256(data).digest() for rel, data in _read_tree(folder, skip='tmp').items()}
+        changed = [f'{rel} was changed' for rel in expected if rel in found and found[rel] != expected[rel]
+                   and rel not in submitted]
+        deleted = [f'{rel} was deleted' for rel in expected if rel not in found and rel not in submitted]
+        new = [f'{rel} was created' for rel in found if rel not in expected]
+        return sorted(changed + deleted + new)
+
+
+def _read_tree(root, skip=None):
+    files = {}
+    for folder, dirs, names in os.walk(root):
+        rel_folder = os.path.relpath(folder, root)
+        dirs[:] = [d for d in dirs if not (rel_folder == '.' and d == skip)]
+        for name in names:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path) and os.path.isfile(path):
+                with open(path, 'rb') as handle:
+                    files[os.path.relpath(path, root).replace(os.sep, '/')] = handle.read()
+    return files
+
+
+def run_submission(template, submitted, test_files, limits, work):
+    """Run `test_files` on the release with `submitted` ({case file: bytes}) in a fresh folder under `work`."""
+    home = tempfile.mkdtemp(prefix='sub-', dir=work)
+    sandbox = os.path.join(home, secrets.token_hex(8))
+    os.makedirs(sandbox)
+    template.write(sandbox, submitted)
+    start = time.monotonic()
+    run, deadline = Run(), start + limits.wall
+    skip, ignore = set(), set()
+    try:
+        for _ in range(MAX_ATTEMPTS):
+            left = deadline - time.monotonic()
+            if left <= 1:
+                run.events.append(f'the time limit of {limits.wall:.0f} s for the whole submission was reached')
+                break
+            if set(test_files) <= ignore or _attempt(sandbox, home, test_files, limits, left, skip, ignore, run):
+                break
+        run.tampered = template.changes(sandbox, submitted)
+        run.seconds = time.monotonic() - start
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return run
+
+
+def _attempt(sandbox, home, test_files, limits, seconds, skip, ignore, run):
+    """One pytest process; True when its session finished. Adds what it recorded to `run`."""
+    key = secrets.token_hex(32)
+    results_path, output_path = os.path.join(home, 'results'), os.path.join(home, 'output')
+    results = os.open(results_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    for_child = os.open(results_path, os.O_WRONLY | os.O_APPEND)   # it can add records, not rewrite them
+    settings = {'limits': _rlimits(limits, seconds), 'plugin': PLUGIN_SOURCE, 'key': key,
+                'recorder': {'fd': for_child, 'timeout': limits.per_test, 'skip': sorted(skip)},
+                'args': ['-c', 'pytest.ini', '--rootdir', '.', '-p', 'no:cacheprovider', '-q', '-o', 'addopts=',
+                         '--continue-on-collection-errors', '--show-capture=no', '--tb=short',
+                         '--basetemp', os.path.join('tmp', 'pytest')] + [f for f in test_files if f not in ignore]}
+    with open(output_path, 'wb') as output:
+        child = subprocess.Popen([sys.executable, '-I', '-B', '-c', grade_plugin.BOOTSTRAP], cwd=sandbox,
+                                 env=_environment(sandbox), stdin=subprocess.PIPE, stdout=output,
+                                 stderr=subprocess.STDOUT, pass_fds=(for_child,), start_new_session=True)
+        os.close(for_child)
+        ending = _wait(child, json.dumps(settings) + '\n', seconds, limits)
+    try:
+        os.lseek(results, 0, os.SEEK_SET)
+        records = _verified(os.read(results, 4_000_000), key, run)
+    finally:
+        os.close(results)
+    where = os.path.realpath(sandbox) + os.sep   # messages name the student's files as they know them
+    records = [[field.replace(where, '') for field in record] for record in records]
+    run.output_tail = _tail(output_path).replace(where, '')
+    return _take(records, ending, skip, ignore, run)
+
+
+def _rlimits(limits, seconds):
+    megabyte = 1024 * 1024
+    return {'RLIMIT_AS': (limits.memory_mb * megabyte,) * 2, 'RLIMIT_CPU': (int(seconds) + 1, int(seconds) + 2),
+            'RLIMIT_FSIZE': (limits.output_mb * megabyte,) * 2, 'RLIMIT_CORE': (0, 0)}
+
+
+def _environment(sandbox):
+    scratch = os.path.join(sandbox, 'tmp')
+    return {'PATH': os.environ.get('PATH', '/usr/bin:/bin'), 'HOME': scratch, 'TMPDIR': scratch,
+            'MPLCONFIGDIR': scratch, 'MPLBACKEND': 'Agg', 'LANG': 'C.UTF-8', 'OPENBLAS_NUM_THREADS': '1',
+            'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
+
+
+def _wait(child, settings, seconds, limits):
+    """How the child ended: '' when it exited by itself after pytest, else a sentence."""
+    try:
+        child.stdin.write(settings.encode())
+        child.stdin.close()
+    except BrokenPipeError:
+        pass
+    try:
+        code = child.wait(timeout=seconds)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    try:
+        os.killpg(child.pid, 9)     # the child and anything it started in its session
+    except ProcessLookupError:
+        pass
+    if timed_out:
+        child.wait()
+        return f'was stopped after {seconds:.0f} s: the time limit for the whole submission'
+    if code < 0:
+        return _signal_text(-code, limits)
+    return f'ended the process (exit code {code})'
+
+
+def _signal_text(number, limits):
+    names = {9: f'was killed (signal 9: out of memory above {limits.memory_mb} MB, or the CPU-time limit)',
+             24: 'was killed for using more CPU time than the limit allows',
+             11: 'crashed (segmentation fault)', 6: 'aborted (signal 6)'}
+    return names.get(number, f'was killed by signal {number}')
+
+
+def _verified(data, key, run):
+    """The records whose signature checks and whose sequence numbers run 0, 1, 2, ... in order."""
+    records = []
+    for line in data.decode('utf-8', 'replace').split('\n')[:-1]:   # a last line cut short by a kill is dropped
+        text, _, signature = line.rpartition('\t')
+        good = hmac.new(bytes.fromhex(key), text.encode(), 'sha256').hexdigest()
+        if not hmac.compare_digest(signature, good):
+            run.suspect = True
+            continue
+        record = json.loads(text)
+        if record[0] != len(records):
+            run.suspect = True
+            break
+        records.append(record[1:])
+    return records
+
+
+def _take(records, ending, skip, ignore, run):
+    """Fold one attempt's records into `run`; True when the session finished."""
+    current = None
+    for kind, name, outcome, message in records:
+        if kind in ('collect', 'start'):
+            current = (kind, name)
+        elif kind == 'collected':
+            current = None
+            if outcome == 'failed':
+                run.broken_files[name] = message
+        elif kind == 'item' and name not in run.collected:
+            run.collected.append(name)
+        elif kind == 'result':
+            current = None
+            run.outcomes.setdefault(name, (outcome, message))
+            skip.add(name)
+        elif kind == 'finished':
+            if current is None:
+                return True
+            ending = 'stopped the test session (sys.exit()? see the output below)'
+            break
+    if current is None:
+        run.events.append(f'pytest {ending} outside any test')
+        return True
+    kind, name = current
+    if kind == 'collect':
+        ignore.add(name)
+        run.broken_files[name] = f'importing this test file {ending}'
+    else:
+        skip.add(name)
+        run.outcomes.setdefault(name, ('failed', f'this test {ending}'))
+    run.events.append(f'{name}: {"importing it" if kind == "collect" else "the test"} {ending}')
+    return False
+
+
+def _tail(path, size=2000):
+    with open(path, 'rb') as handle:
+        handle.seek(max(0, os.path.getsize(path) - size))
+        return handle.read().decode('utf-8', 'replace')
