@@ -78,8 +78,9 @@ def test_tricks_notebook_shows_what_each_trick_does():
     assert rows['2'][0] == 'diverged' and float(rows['2'][1]) > 0.5
     assert float(rows['1'][0]) < 0.2 and float(rows['1'][1]) > 0.9
     # early stopping: stops 3 epochs after the best one, whose weights validate to the best accuracy again
-    stopped, best, best_acc, restored_acc, test_acc = (float(c) for c in rows[next(
-        key for key in rows if key.isdigit() and len(rows[key]) == 4)])
+    stopped = next(key for key in rows if key.isdigit() and len(rows[key]) == 4)
+    best, best_acc, restored_acc, test_acc = (float(c) for c in rows[stopped])
+    stopped = int(stopped)
     assert stopped == best + 3 and restored_acc == best_acc and test_acc > 0.9
     assert "Its validation curve is section 2's up to the stop: True" in text
     assert len(list(outputs(notebook, 'image/png'))) >= 7
