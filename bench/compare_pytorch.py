@@ -11,7 +11,7 @@ given the whole split as one float32 tensor. Each side runs in its own long-live
 Dropout masks cannot be the same on both sides, so each bn_adam cell first runs one check epoch
 with p = 0 (untimed), where both sides must compute the same losses.
 
-    /work/venv-bench/bin/python bench/compare_pytorch.py            # 5 reps x 3 epochs, ~4 min
+    /work/venv-bench/bin/python bench/compare_pytorch.py            # 5 reps x 3 epochs x 9 cells
     /work/venv-bench/bin/python bench/compare_pytorch.py --reps 2 --epochs 1 --batch-sizes 100
     /work/venv-bench/bin/python bench/compare_pytorch.py --reps 5 --epochs 2 --batch-sizes 100 --models bn_adam
 """
