@@ -1,15 +1,19 @@
 """The project against PyTorch on the course's workloads, through the project's public API.
 
-For each model (softmax regression 784-10; MLP 784-256-10 with ReLU) and batch size, both sides
+For each model (bench/models.py: softmax regression 784-10 and the MLP 784-256-10 with ReLU, both
+SGD with momentum; the MLP 784-256-BN-ReLU-Dropout(0.5)-10 with Adam) and batch size, both sides
 train on the same preprocessed MNIST, from the same initial weights, in the same batch order, with
-the same α and γ (SGD with momentum), then evaluate: every epoch ends with the validation split and
-the run ends with the test split. The project's run is `Solver(cfg).train()` then `.test()`; the
-PyTorch run is the loop a PyTorch user writes (nn.Linear, F.cross_entropy, torch.optim.SGD), given
-the whole split as one float32 tensor. Each side runs in its own long-lived worker process (the
-project's never imports torch); runs are interleaved, alternating which side goes first.
+the same settings, then evaluate: every epoch ends with the validation split and the run ends with
+the test split. The project's run is `Solver(cfg).train()` then `.test()`; the PyTorch run is the
+loop a PyTorch user writes (nn.Linear, nn.BatchNorm1d, nn.Dropout, F.cross_entropy, torch.optim),
+given the whole split as one float32 tensor. Each side runs in its own long-lived worker process
+(the project's never imports torch); runs are interleaved, alternating which side goes first.
+Dropout masks cannot be the same on both sides, so each bn_adam cell first runs one check epoch
+with p = 0 (untimed), where both sides must compute the same losses.
 
-    /work/venv-bench/bin/python bench/compare_pytorch.py            # 5 reps x 3 epochs, ~10 min
+    /work/venv-bench/bin/python bench/compare_pytorch.py            # 5 reps x 3 epochs x 9 cells
     /work/venv-bench/bin/python bench/compare_pytorch.py --reps 2 --epochs 1 --batch-sizes 100
+    /work/venv-bench/bin/python bench/compare_pytorch.py --reps 5 --epochs 2 --batch-sizes 100 --models bn_adam
 """
 import argparse
 import copy
@@ -22,24 +26,11 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from models import HIDDEN, MODELS, ROOT, make_solver, torch_model, torch_optimizer
+
 sys.path.insert(0, ROOT)
-HIDDEN = 256
-SETTINGS = {'softmax': {'learning_rate': 0.01, 'momentum': 0.9},
-            'mlp': {'learning_rate': 0.05, 'momentum': 0.9}}
 EVAL_CHUNK = 2000   # the Solver's evaluation chunk, used by the PyTorch side too
-
-
-def make_solver(job):
-    """The project's Solver for a job; its cfg is all a student would write."""
-    from criterion import SoftmaxCrossEntropyLossLayer
-    from solver import Solver, build_mlp
-    cfg = {'data_root': os.path.join(ROOT, 'data'), 'max_epoch': job['epochs'], 'seed': job['seed'],
-           'batch_size': job['batch_size'], 'verbose': False, **SETTINGS[job['model']]}
-    if job['model'] == 'mlp':
-        cfg['model'] = build_mlp([HIDDEN], 'relu', seed=job['seed'])
-        cfg['criterion'] = SoftmaxCrossEntropyLossLayer()
-    return Solver(cfg)
+CHECKED_LOSSES = 100   # the check run compares this many first batch losses
 
 
 # ---------------------------------------------------------------- the project's side
@@ -50,8 +41,8 @@ def run_project(job):
     solver.train()
     _, test_acc = solver.test()
     seconds = time.perf_counter() - start
-    return {'seconds': seconds, 'test_acc': test_acc, 'first_loss': solver.history['iteration_loss'][0],
-            'gemm_seconds': gemm_seconds(job) if job['model'] == 'mlp' else None}
+    return {'seconds': seconds, 'test_acc': test_acc, 'losses': solver.history['iteration_loss'][:CHECKED_LOSSES],
+            'gemm_seconds': gemm_seconds(job) if job['model'] == 'mlp' and not job.get('check') else None}
 
 
 def gemm_flops(job, n_train=55000, n_eval=(5000, 10000)):
@@ -99,22 +90,22 @@ def run_torch(job):
     import torch
     import torch.nn.functional as F
     torch.set_num_threads(job['threads'])
+    torch.manual_seed(job['seed'])   # PyTorch's dropout masks
     solver = make_solver(job)   # untimed: the same data, initial weights and batch order
     rng = copy.deepcopy(solver.train_loader.rng)
     orders = [torch.from_numpy(rng.permutation(55000)) for _ in range(job['epochs'])]
     splits = [_as_tensors(loader.dataset, job['torch_input']) for loader in
               (solver.train_loader, solver.val_loader, solver.test_loader)]
-    model = _torch_model(solver, job['model'])
-    settings = SETTINGS[job['model']]
-    optimizer = torch.optim.SGD(model.parameters(), lr=settings['learning_rate'], momentum=settings['momentum'])
+    model = torch_model(solver, job)
+    optimizer = torch_optimizer(model, job)
     start = time.perf_counter()
-    first_loss = None
+    first_losses = None
     for order in orders:
         losses = _torch_epoch(model, optimizer, splits[0], order, job['batch_size'], F)
-        first_loss = losses[0] if first_loss is None else first_loss
+        first_losses = losses[:CHECKED_LOSSES] if first_losses is None else first_losses
         _torch_evaluate(model, splits[1], torch, F)
     _, test_acc = _torch_evaluate(model, splits[2], torch, F)
-    return {'seconds': time.perf_counter() - start, 'test_acc': test_acc, 'first_loss': first_loss}
+    return {'seconds': time.perf_counter() - start, 'test_acc': test_acc, 'losses': first_losses}
 
 
 def _as_tensors(dataset, kind):
@@ -133,23 +124,11 @@ def _as_tensors(dataset, kind):
     return (lambda index: pixels[index].float().mul_(1 / 255).sub_(means[index, None])), labels
 
 
-def _torch_model(solver, kind):
-    import torch
-    layers = solver.optimizer.layers()
-    linears = [torch.nn.Linear(*layer.W.shape) for layer in layers]
-    with torch.no_grad():
-        for linear, layer in zip(linears, layers):
-            linear.weight.copy_(torch.from_numpy(layer.W.T.copy()))
-            linear.bias.copy_(torch.from_numpy(layer.b[0].copy()))
-    if kind == 'softmax':
-        return linears[0]
-    return torch.nn.Sequential(linears[0], torch.nn.ReLU(), linears[1])
-
-
 def _torch_epoch(model, optimizer, split, order, batch_size, F):
     """One epoch; like the Solver, keeps every batch's loss and accuracy as Python floats."""
     fetch, labels = split
     losses, correct = [], 0
+    model.train()
     for start in range(0, len(order), batch_size):
         index = order[start:start + batch_size]
         x, y = fetch(index), labels[index]
@@ -166,6 +145,7 @@ def _torch_epoch(model, optimizer, split, order, batch_size, F):
 def _torch_evaluate(model, split, torch, F):
     fetch, labels = split
     total, correct = 0.0, 0
+    model.eval()
     with torch.no_grad():
         for start in range(0, len(labels), EVAL_CHUNK):
             logit = model(fetch(slice(start, start + EVAL_CHUNK)))
@@ -208,18 +188,19 @@ def blas_info():
 
 
 def measure(args, threads):
-    """{(model, batch): {'project': [result, ...], 'torch': [...]}}, interleaved."""
+    """({(model, batch): {'project': [result, ...], 'torch': [...]}}, the check runs likewise), interleaved."""
     workers = {side: start_worker(side) for side in ('project', 'torch')}
-    warm_up = {'model': 'mlp', 'batch_size': 512, 'epochs': 1, 'seed': args.seed, 'threads': threads,
-               'torch_input': args.torch_input}
+    base = {'seed': args.seed, 'threads': threads, 'torch_input': args.torch_input}
     for process in workers.values():
-        ask(process, warm_up)
+        ask(process, {**base, 'model': 'mlp', 'batch_size': 512, 'epochs': 1})   # warm-up
     cells = [(m, b) for m in args.models for b in args.batch_sizes]
+    checks = {cell: {side: ask(workers[side], {**base, 'model': cell[0], 'batch_size': cell[1], 'epochs': 1,
+                                               'dropout': 0.0, 'check': True}) for side in workers}
+              for cell in cells if cell[0] == 'bn_adam'}
     results = {cell: {'project': [], 'torch': []} for cell in cells}
     for rep in range(args.reps):
         for i, (model, batch) in enumerate(cells):
-            job = {'model': model, 'batch_size': batch, 'epochs': args.epochs, 'seed': args.seed,
-                   'threads': threads, 'torch_input': args.torch_input}
+            job = {**base, 'model': model, 'batch_size': batch, 'epochs': args.epochs}
             sides = ('project', 'torch') if (rep + i) % 2 == 0 else ('torch', 'project')
             for side in sides:
                 results[model, batch][side].append(ask(workers[side], job))
@@ -229,19 +210,33 @@ def measure(args, threads):
     for process in workers.values():
         process.stdin.close()
         process.wait()
-    return results
+    return results, checks
 
 
 def spread(values):
     return f'{statistics.median(values):.3f} ({min(values):.3f}–{max(values):.3f})'
 
 
-def report(results, args):
-    """Print the table of medians, min–max and ratios, the accuracy check and the targets."""
+def same_losses(project, torch):
+    """(first-batch losses equal within relative 1e-4, the largest relative difference of the losses)."""
+    p, t = np.array(project['losses']), np.array(torch['losses'])
+    return abs(p[0] - t[0]) <= 1e-4 * abs(t[0]), float(np.max(np.abs(p - t) / np.abs(t)))
+
+
+def report(results, checks, args):
+    """Print the table of medians, min–max and ratios, the equality checks and the targets."""
+    same = True
+    for (model, batch), run in checks.items():
+        first, largest = same_losses(run['project'], run['torch'])
+        accs = run['project']['test_acc'], run['torch']['test_acc']
+        same &= first and abs(accs[0] - accs[1]) <= args.acc_tolerance
+        print(f'check {model} batch {batch}, dropout p = 0, 1 epoch: first-batch loss {run["project"]["losses"][0]:.6f}'
+              f' / {run["torch"]["losses"][0]:.6f} ({"same" if first else "DIFFERENT"}); largest relative '
+              f'difference of the first {CHECKED_LOSSES} losses {largest:.1e}; test acc {accs[0]:.4f} / {accs[1]:.4f}')
     print(f'\n| model | batch | project s, median (min–max) | PyTorch s, median (min–max) | '
           f'project / PyTorch, median (min–max) | MLP / GEMM bound | test acc project / PyTorch |')
     print('|---|---|---|---|---|---|---|')
-    ratios, same, bound_ratios = {}, True, {}
+    ratios, bound_ratios = {}, {}
     for (model, batch), runs in results.items():
         p, t = ([r['seconds'] for r in runs[s]] for s in ('project', 'torch'))
         ratios[model, batch] = statistics.median(p) / statistics.median(t)
@@ -253,13 +248,13 @@ def report(results, args):
             bound = f'{bound_ratios[batch]:.2f} (bound {gemm:.3f} s)'
         acc_p, acc_t = ([r['test_acc'] for r in runs[s]] for s in ('project', 'torch'))
         same &= all(abs(a - b) <= args.acc_tolerance for a, b in zip(acc_p, acc_t))
-        same &= all(abs(a['first_loss'] - b['first_loss']) <= 1e-4 * abs(b['first_loss'])
-                    for a, b in zip(runs['project'], runs['torch']))
+        if model != 'bn_adam':   # dropout: the masks differ, the check run above compares the losses
+            same &= all(same_losses(a, b)[0] for a, b in zip(runs['project'], runs['torch']))
         print(f'| {model} | {batch} | {spread(p)} | {spread(t)} | **{ratios[model, batch]:.2f}** '
               f'({min(pair):.2f}–{max(pair):.2f}) | {bound} | '
               f'{statistics.median(acc_p):.4f} / {statistics.median(acc_t):.4f} |')
-    print(f'\nSame first-batch loss and test accuracy within {args.acc_tolerance} on every run: '
-          f'{"yes" if same else "NO"}')
+    print(f'\nSame first-batch loss (bn_adam: in its p = 0 check run) and test accuracy within '
+          f'{args.acc_tolerance} on every run: {"yes" if same else "NO"}')
     targets(ratios, bound_ratios, args.epochs)
     return same
 
@@ -268,6 +263,8 @@ def targets(ratios, bound_ratios, epochs):
     checks = [('every cell faster than PyTorch', all(r < 1 for r in ratios.values()))]
     if ('softmax', 100) in ratios:
         checks.append(('softmax, batch 100: <= 0.30x PyTorch', ratios['softmax', 100] <= 0.30))
+    if ('bn_adam', 100) in ratios:
+        checks.append(('BN + dropout + Adam, batch 100: <= 1.0x PyTorch', ratios['bn_adam', 100] <= 1.0))
     if ('mlp', 100) in ratios:
         checks.append((f'MLP, batch 100, {epochs} epochs: <= 0.70x PyTorch', ratios['mlp', 100] <= 0.70))
         checks.append(('MLP, batch 100: <= 1.8x its GEMM bound', bound_ratios[100] <= 1.8))
@@ -280,7 +277,7 @@ def main(argv=None):
     p.add_argument('--reps', type=int, default=5, help='repetitions per cell (default 5)')
     p.add_argument('--epochs', type=int, default=3, help='epochs per run (default 3)')
     p.add_argument('--batch-sizes', type=int, nargs='+', default=[32, 100, 512])
-    p.add_argument('--models', nargs='+', choices=('softmax', 'mlp'), default=['softmax', 'mlp'])
+    p.add_argument('--models', nargs='+', choices=MODELS, default=list(MODELS))
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--torch-input', choices=('float32', 'uint8'), default='float32',
                    help='PyTorch gets the split preprocessed once, untimed (float32, default), or '
@@ -297,8 +294,8 @@ def main(argv=None):
           f'{os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.2f}')
     print(f'{args.reps} reps x {args.epochs} epochs (each followed by validation) + test, per cell; '
           f'PyTorch input: {args.torch_input}')
-    results = measure(args, threads)
-    same = report(results, args)
+    results, checks = measure(args, threads)
+    same = report(results, checks, args)
     print(f'load average after: {os.getloadavg()[0]:.2f}')
     return 0 if same else 1
 

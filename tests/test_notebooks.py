@@ -49,3 +49,38 @@ def test_mlp_notebook_reaches_the_case2_accuracies():
     assert accuracy['course: Softmax-CE + ReLU'] >= 0.95 and accuracy['course: Euclidean + ReLU'] >= 0.94
     assert accuracy['course: Softmax-CE + Sigmoid'] >= 0.89 and accuracy['course: Euclidean + Sigmoid'] >= 0.87
     assert len(list(outputs(notebook, 'image/png'))) >= 6
+
+
+def table_rows(text):
+    """{first cell: [other cells]} of every printed Markdown table row."""
+    return {cells[0]: cells[1:] for cells in (
+        [c.strip() for c in line.strip('|').split('|')] for line in text.splitlines()
+        if line.startswith('| ') and not line.startswith('|---'))}
+
+
+@pytest.mark.slow
+def test_tricks_notebook_shows_what_each_trick_does():
+    notebook = execute('tricks.ipynb')
+    text = ''.join(outputs(notebook, 'text'))
+    rows = table_rows(text)
+    # optimizers: plain SGD trails every other rule after 6 epochs (validation accuracy, last column)
+    final = {rule: float(rows[rule][-1]) for rule in
+             ('SGD', 'momentum 0.9', 'Nesterov 0.9', 'AdaGrad', 'RMSProp', 'Adam')}
+    assert all(final[rule] >= final['SGD'] + 0.02 for rule in final if rule != 'SGD'), final
+    # dropout: without it the 2,000 training images are fitted exactly; with it the validation loss ends lower
+    plain, dropout = rows['no dropout'], rows['dropout 0.5']
+    assert float(plain[0]) == 1.0 and float(plain[3]) < float(dropout[3])
+    assert float(dropout[-1]) < float(plain[-1])
+    # batch norm: the deep sigmoid network stays at chance without it and trains with it
+    assert float(rows['7 sigmoid layers'][1]) < 0.2
+    assert float(rows['7 sigmoid layers + batch norm'][1]) > 0.85
+    # ... and tolerates learning rates that ruin or diverge the network without it
+    assert rows['2'][0] == 'diverged' and float(rows['2'][1]) > 0.5
+    assert float(rows['1'][0]) < 0.2 and float(rows['1'][1]) > 0.9
+    # early stopping: stops 3 epochs after the best one, whose weights validate to the best accuracy again
+    stopped = next(key for key in rows if key.isdigit() and len(rows[key]) == 4)
+    best, best_acc, restored_acc, test_acc = (float(c) for c in rows[stopped])
+    stopped = int(stopped)
+    assert stopped == best + 3 and restored_acc == best_acc and test_acc > 0.9
+    assert "Its validation curve is section 2's up to the stop: True" in text
+    assert len(list(outputs(notebook, 'image/png'))) >= 7
