@@ -126,8 +126,9 @@ def write_outputs(out, case, points, rows):
     used = set()
     for row in rows:
         name = base = safe_name(row['name'])
+        suffix = 1
         while name in used or name == 'grades':
-            name = f'{base}-{len(used)}'
+            name, suffix = f'{base}-{suffix}', suffix + 1
         used.add(name)
         _atomic(os.path.join(out, name + '.txt'), lambda handle, row=row: handle.write(row['feedback']))
     columns = ['name', 'score', 'max', *points, 'flags']

@@ -6,9 +6,11 @@ and a tie is refused. Everything else is listed as ignored. Nothing from a submi
 extracted to disk here: the files come back as bytes, with caps on sizes and counts, and zip members
 whose path is absolute or climbs out with `..`, symlinks and special files are refused.
 """
+import contextlib
 import os
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 MAX_FILE_BYTES = 1_000_000      # one case file
@@ -32,17 +34,18 @@ def read_submission(path, case_files):
     """Intake of the folder or .zip at `path` for the given case files (relative paths)."""
     intake = Intake(submission_name(path), path)
     try:
-        if os.path.isdir(path):
-            entries = _folder_entries(path, intake)
-        elif zipfile.is_zipfile(path):
-            entries = _zip_entries(path, intake)
-        else:
-            intake.error = f'{path} is neither a folder nor a .zip file'
-            entries = {}
+        with contextlib.ExitStack() as stack:
+            if os.path.isdir(path):
+                entries = _folder_entries(path, intake)
+            elif zipfile.is_zipfile(path):
+                entries = _zip_entries(stack.enter_context(zipfile.ZipFile(path)), intake)
+            else:
+                intake.error = f'{path} is neither a folder nor a .zip file'
+                entries = {}
+            _pick(entries, case_files, intake)
     except (OSError, zipfile.BadZipFile, RuntimeError) as error:
         intake.error = f'{path} could not be read: {error}'
-        entries = {}
-    _pick(entries, case_files, intake)
+        _pick({}, case_files, intake)
     return intake
 
 
@@ -77,9 +80,14 @@ def _pick(entries, case_files, intake):
 
 
 def _capped(read):
-    """A reader giving (bytes, '') or (None, why) when the file is over MAX_FILE_BYTES."""
+    """A reader giving (bytes, '') or (None, why) when the file is over MAX_FILE_BYTES or unreadable
+    (a corrupt zip member, an unsupported compression, a file that vanished)."""
     def reader():
-        data = read(MAX_FILE_BYTES + 1)
+        try:
+            data = read(MAX_FILE_BYTES + 1)
+        except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zipfile.BadZipFile,
+                zlib.error) as error:
+            return None, f'could not be read: {type(error).__name__}: {error}'
         if len(data) > MAX_FILE_BYTES:
             return None, f'larger than {MAX_FILE_BYTES} bytes'
         return data, ''
@@ -111,10 +119,9 @@ def _read_file(path, size):
         return handle.read(size)
 
 
-def _zip_entries(path, intake):
-    """{member name: reader} of the safe members of the zip at `path`; the others go to intake.refused."""
+def _zip_entries(archive, intake):
+    """{member name: reader} of the safe members of the open zip `archive`; the others go to intake.refused."""
     entries, total = {}, 0
-    archive = zipfile.ZipFile(path)
     members = archive.infolist()
     if len(members) > MAX_ENTRIES:
         raise RuntimeError(f'more than {MAX_ENTRIES} members')
@@ -129,8 +136,13 @@ def _zip_entries(path, intake):
         if total > MAX_TOTAL_BYTES:
             intake.refused.append((name, f'the zip holds more than {MAX_TOTAL_BYTES} bytes in all'))
             continue
-        entries[name] = _capped(lambda size, info=info: archive.open(info).read(size))
+        entries[name] = _capped(lambda size, info=info: _read_member(archive, info, size))
     return entries
+
+
+def _read_member(archive, info, size):
+    with archive.open(info) as member:
+        return member.read(size)
 
 
 def _zip_member_problem(info):

@@ -10,6 +10,7 @@ import zipfile
 import pytest
 
 import grade
+from grade_feedback import write_outputs
 from grade_intake import MAX_FILE_BYTES, read_submission
 from grade_run import Limits
 from handout import case_files, make_release
@@ -90,6 +91,28 @@ def test_not_a_zip_nor_a_folder_is_said(tmp_path):
     path.write_text('not a zip')
     intake = read_submission(str(path), ['criterion.py'])
     assert 'neither a folder nor a .zip' in intake.error and intake.missing == ['criterion.py']
+
+
+def test_a_corrupt_zip_member_is_refused_and_the_rest_is_taken(tmp_path):
+    path = tmp_path / 'dave.zip'
+    with zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr('criterion.py', 'import numpy as np\n' * 200)
+        archive.writestr('optimizer.py', 'y = 2\n')
+    data = bytearray(path.read_bytes())
+    start = data.index(b'criterion.py') + len('criterion.py')   # the first member's compressed bytes
+    data[start + 10:start + 40] = bytes(b ^ 0xFF for b in data[start + 10:start + 40])
+    path.write_bytes(bytes(data))
+    intake = read_submission(str(path), ['criterion.py', 'optimizer.py'])
+    assert intake.files == {'optimizer.py': b'y = 2\n'} and intake.missing == ['criterion.py']
+    assert 'could not be read' in dict(intake.refused)['criterion.py']
+
+
+def test_feedback_files_of_submissions_with_the_same_name_are_kept_apart(tmp_path):
+    rows = [{'name': name, 'score': 0, 'max': 0, 'flags': '', 'feedback': f'{i}'}
+            for i, name in enumerate(['a-2', 'a', 'a', 'grades'])]
+    write_outputs(str(tmp_path), 1, {}, rows)
+    texts = sorted(p.read_text() for p in tmp_path.glob('*.txt'))
+    assert texts == ['0', '1', '2', '3'] and (tmp_path / 'grades.csv').exists()
 
 
 # ---------------------------------------------------------------- the points table
