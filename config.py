@@ -33,7 +33,7 @@ def _optional(check_and_text, meaning):
 
 def _is_optimizer(v):
     return v is None or (isinstance(v, str) and v in RULE_SETTINGS) or (
-        not isinstance(v, str) and callable(getattr(v, 'step', None)))
+        not isinstance(v, str) and all(callable(getattr(v, m, None)) for m in ('step', 'bind', 'layers')))
 
 
 def _is_data(v):
@@ -49,7 +49,8 @@ CFG_KEYS = {
     'batch_size': (100, _number(1, integer=True)),
     'shuffle': (True, _choice(True, False)),
     'optimizer': (None, (_is_optimizer, "None or 'sgd', 'adagrad', 'rmsprop', 'adam' (the rule, built from "
-                                        "the settings below; None: 'sgd') or an optimizer object with step()")),
+                                        "the settings below; None: 'sgd') or an optimizer object "
+                                        "(an optimizer.Optimizer: step(), bind(model), layers())")),
     'learning_rate': (None, _optional(_number(0, low_open=True), "the rule's default: 0.01 for SGD and AdaGrad, "
                                                                  '0.001 for RMSProp and Adam')),
     'weight_decay': (0.0, _number(0)),

@@ -164,6 +164,8 @@ def load_mnist(data_root='data', num_classes=10, dtype=np.float32):
     mean), and one-hot targets t (N, num_classes) of the same dtype. `solver.train` takes the first,
     `solver.test` the second.
     """
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
+        raise ValueError(f'load_mnist(num_classes={num_classes!r}): expected an integer >= 2 (MNIST has 10)')
     datasets = []
     for split, mode in (('train', 'train'), ('test', 'test')):
         images, labels = load_split(data_root, split, num_classes=num_classes)

@@ -43,10 +43,6 @@ set self.loss = E (a float) and self.acc = accuracy(logit, gt).""",
     ('criterion.py', 'SoftmaxCrossEntropyLossLayer.backward'): """\
 Softmax cross-entropy, gradient: return dE/du = (y - t) / N (N, K), a new array
 (subtract_targets(y, gt) computes y - t in place; copy self.y first).""",
-    ('loss.py', 'SoftmaxCrossEntropyLoss.gradient_computing'): """\
-Softmax regression, gradients of the parameters for the last forward batch: with
-    δ = dE/du = self.criterion.backward() (N, K) and x = self.linear.Input (N, D),
-    self.grad_W = xᵀ δ (D, K);  self.grad_b = Σ_n δ_n (1, K)   (δ already holds the 1/N).""",
     ('criterion.py', 'EuclideanLossLayer.forward'): """\
 Euclidean loss, forward: E = (1/N) Σ_n ½ Σ_k (y_nk - t_nk)², y the logits (N, K).
 Keep the difference y - t (N, K) in self.diff for backward (subtract_targets works on a copy of logit);
@@ -227,9 +223,10 @@ def student_readme(case, source_dir=ROOT):
     todos = [f'- `{name}`: `{r[3]}`' + (' (optional: the plain form runs until you write it)'
                                          if (name, r[3]) in FALLBACK else '')
              for name in files for r in regions(os.path.join(source_dir, name)) if case in r[2]]
-    where = ('The course says case 1 completes the TODOs of `loss.py` and `optimizer.py`; here the softmax '
-             'cross-entropy itself (E and dE/du) lives in `criterion.py`, which `loss.py`\'s model is built '
-             'from, so `criterion.py` has TODOs too.\n\n' if case == 1 else '')
+    where = ('The course says case 1 completes the TODOs of `loss.py` and `optimizer.py`; here `loss.py`\'s '
+             'model is built from the softmax cross-entropy layer of `criterion.py` (E and dE/du) and the linear '
+             'layer of `layers.py` (whose `FCLayer.gradients`, xᵀδ and Σ_n δ_n, is yours too), so those two '
+             'files hold the TODOs instead of `loss.py`.\n\n' if case == 1 else '')
     return (f'# Case {case}: your part\n\n{where}Edit only these files: '
             + ', '.join(f'`{f}`' for f in files) + '. Each TODO says what to compute, in the lecture\'s '
             'notation, with the shapes, and stands where `raise NotImplementedError(...)` is now:\n\n'

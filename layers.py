@@ -121,7 +121,7 @@ class FCLayer(Layer):
         set to them: copy a gradient to keep it past the next backward. An array the user assigned
         to grad_W or grad_b is replaced, never written into.
         """
-        ### BEGIN SOLUTION case 2
+        ### BEGIN SOLUTION case 1 2
         x = self.Input
         grad_W = self._buffer('grad_W', (x.shape[1], delta.shape[1]), np.result_type(x, delta))
         grad_b = self._buffer('grad_b', (1, delta.shape[1]), delta.dtype)
@@ -258,8 +258,9 @@ class BatchNormLayer(Layer):
             centered = Input - mean
             var = np.mean(centered * centered, axis=0, keepdims=True)
             m = self.momentum
-            self.running_mean = m * self.running_mean + (1 - m) * mean
-            self.running_var = m * self.running_var + (1 - m) * var
+            kind = self.gamma.dtype   # the statistics keep the layer's dtype whatever the input's
+            self.running_mean = (m * self.running_mean + (1 - m) * mean).astype(kind, copy=False)
+            self.running_var = (m * self.running_var + (1 - m) * var).astype(kind, copy=False)
         else:
             centered, var = Input - self.running_mean, self.running_var
         self.inv_std = 1 / np.sqrt(var + self.eps)

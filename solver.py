@@ -175,8 +175,9 @@ class Solver:
             schedule.update(self.optimizer, epoch + 1, metrics)
         scores = -np.asarray(h['val_' + self.metric]) if self.metric == 'mse' else np.asarray(h['val_acc'])
         if (self.cfg['keep_best'] or patience) and (self.best is None or scores[-1] > self.best[0]):
+            layers = getattr(self.model, 'layerList', None) or self.optimizer.layers()   # frozen ones too
             self.best = (scores[-1], {(layer, name): getattr(layer, name).copy()
-                                      for layer in self.optimizer.layers() for name in arrays_of(layer)})
+                                      for layer in layers for name in arrays_of(layer)})
         waited = len(scores) - 1 - int(np.argmax(scores))   # epochs since the first best one
         if patience and waited >= patience:
             return self._stop('early_stopping', f'no better validation {METRIC_NAMES[self.metric]} in {waited} '
@@ -244,8 +245,14 @@ def test(model, criterion, dataset, batch_size, disp_freq=None):
     """
     dataset = _as_dataset(dataset, 'test')
     print('Testing...')
-    loader = Dataloader(dataset, batch_size, dtype=_dtype_of(dataset.batch(np.arange(1))[0]))
-    _, acc = evaluate(model, criterion, loader)
+    loader = Dataloader(dataset, batch_size, dtype=_dtype_of(getattr(dataset, 'inputs', None)))
+    try:
+        loss, acc = evaluate(model, criterion, loader)
+    except KeyboardInterrupt:
+        print('Testing interrupted (Ctrl-C): no accuracy.')
+        return None
+    if not math.isfinite(loss):
+        print(f'The test loss is {loss}: the network outputs non-finite values (did training diverge?).')
     print(f'The test accuracy is {acc:.4f}.\n')
     return acc
 
@@ -262,8 +269,9 @@ def _course_arrays(dataset):
     return inputs, targets
 
 
-def _dtype_of(array):
-    return 'float64' if np.asarray(array).dtype == np.float64 else 'float32'
+def _dtype_of(inputs):
+    """The computation's dtype for these inputs: float64 only when they are float64 (None: float32)."""
+    return 'float64' if inputs is not None and np.asarray(inputs).dtype == np.float64 else 'float32'
 
 
 def main(argv=None):
@@ -290,8 +298,12 @@ def main(argv=None):
     title = f'test {METRIC_NAMES[solver.metric]} {test_acc:.4f}'
     root, ext = os.path.splitext(args.plot)
     partial = f'{root}.partial{ext}'   # the old figure stays until the new one is complete
-    plot_train_val(solver.history, solver.metric, title).savefig(partial, dpi=100)
-    os.replace(partial, args.plot)
+    try:
+        plot_train_val(solver.history, solver.metric, title).savefig(partial, dpi=100, format=ext[1:] or 'png')
+        os.replace(partial, args.plot)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
     print(f'Curves saved to {args.plot}')
     if args.save:
         solver.model.save(args.save)

@@ -1,5 +1,5 @@
-"""Case 1's TODOs: the softmax cross-entropy (criterion.py), the model's gradients (loss.py) and SGD
-with momentum (optimizer.py).
+"""Case 1's TODOs: the softmax cross-entropy (criterion.py), the gradients of W and b (layers.py's
+FCLayer.gradients, which loss.py's model calls) and SGD with momentum (optimizer.py).
 
 Each test names the TODO it checks; one not done yet fails with "not implemented yet", a wrong one
 with a diagnosis (see diagnose.py). The expected numbers were computed once, in float64.
@@ -87,10 +87,10 @@ def test_softmax_regression_gradients_are_xt_delta_and_the_sum_of_delta(rng):
     model = SoftmaxCrossEntropyLoss(5, 3, rng=rng, dtype=np.float64)
     model.linear.Input, model.criterion.y, model.criterion.gt = x, y.copy(), LABELS   # what forward keeps
     model.criterion.backward = lambda: delta.copy()   # dE/du as the criterion gives it (its own TODO)
-    with todo('loss.py: SoftmaxCrossEntropyLoss.gradient_computing'):
+    with todo('layers.py: FCLayer.gradients'):
         model.gradient_computing()
-    compare('SoftmaxCrossEntropyLoss.gradient_computing: grad_W = xᵀδ', model.grad_W, x.T @ delta, n)
-    compare('SoftmaxCrossEntropyLoss.gradient_computing: grad_b = Σ_n δ_n', model.grad_b,
+    compare('FCLayer.gradients (softmax regression): grad_W = xᵀδ', model.grad_W, x.T @ delta, n)
+    compare('FCLayer.gradients (softmax regression): grad_b = Σ_n δ_n', model.grad_b,
             delta.sum(axis=0, keepdims=True), n)
 
 
@@ -102,15 +102,15 @@ def test_softmax_regression_gradients_match_the_numerical_ones(targets, rng):
     model.b = rng.standard_normal((1, 3))
     with todo('criterion.py: SoftmaxCrossEntropyLossLayer.forward'):
         model.forward(x, gt)
-    with todo('loss.py: SoftmaxCrossEntropyLoss.gradient_computing'):
+    with todo('layers.py: FCLayer.gradients'):
         model.gradient_computing()
     grad_W, grad_b = np.copy(model.grad_W), np.copy(model.grad_b)
 
     def loss():
         return model.forward(x, gt)[0]
-    compare('SoftmaxCrossEntropyLoss.gradient_computing: grad_W', grad_W, numerical_gradient(loss, model.W), n,
+    compare('softmax regression: grad_W', grad_W, numerical_gradient(loss, model.W), n,
             what='numerical')
-    compare('SoftmaxCrossEntropyLoss.gradient_computing: grad_b', grad_b, numerical_gradient(loss, model.b), n,
+    compare('softmax regression: grad_b', grad_b, numerical_gradient(loss, model.b), n,
             what='numerical')
 
 

@@ -197,3 +197,17 @@ def test_zero_epochs_train_nothing_and_the_empty_curves_still_plot(course_data):
     model, val_loss, val_acc = train(net, criterion.EuclideanLossLayer(), SGD(0.001, 0.1), course_data[0], 0, 100, 50)
     assert (val_loss, val_acc) == ([], []) and np.array_equal(model.layers[0].W, W)
     assert len(plot_loss_and_acc({'Sigmoid': [val_loss, val_acc]}).axes) == 2
+
+
+def test_test_computes_in_the_datasets_dtype_and_says_when_outputs_are_not_finite(rng, capsys):
+    inputs, targets = rng.standard_normal((50, 20)), np.eye(3)[rng.integers(0, 3, 50)]
+    net = Network()
+    net.add(FCLayer(20, 3, rng=0, dtype=np.float64))
+    seen = []
+    forward = net.forward
+    net.forward = lambda x: seen.append(x.dtype) or forward(x)
+    solver.test(net, criterion.SoftmaxCrossEntropyLossLayer(), (inputs, targets), 20)
+    assert seen and set(seen) == {np.dtype(np.float64)}
+    net.layerList[0].W[:] = np.nan
+    solver.test(net, criterion.SoftmaxCrossEntropyLossLayer(), (inputs, targets), 20)
+    assert 'non-finite' in capsys.readouterr().out

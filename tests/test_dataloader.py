@@ -221,3 +221,9 @@ def test_batch_size_must_fit_the_split():
     for bad in (0, 5001, 2.5):
         with pytest.raises(ValueError, match='batch_size'):
             Dataloader(dataset, bad)
+
+
+@pytest.mark.parametrize('num_classes', ['10', 0, True, 2.0])
+def test_load_mnist_says_what_num_classes_must_be(num_classes):
+    with pytest.raises(ValueError, match=r'load_mnist\(num_classes=.*an integer >= 2'):
+        dataloader.load_mnist('no-such-folder', num_classes=num_classes)

@@ -172,3 +172,9 @@ def test_every_weight_decay_mistake_is_told_apart_from_the_others(mistake, monke
         self, param, grad, state, self.weight_decay if on_bias else decay))
     message = failure(test_case2.test_sgd_with_weight_decay_as_the_course_calls_it, False, np.random.default_rng(0))
     assert message.endswith('Diagnosis: ' + mistake), message
+
+
+def test_a_near_miss_with_one_sample_is_not_called_a_batch_size_mistake():
+    want = np.array([[0.5, -1.0], [2.0, 0.25]])
+    assert diagnose.mistake(want * (1 + 2e-5), want, 1) is None
+    assert diagnose.mistake(-want, want, 1).startswith('wrong sign')

@@ -155,6 +155,10 @@ def hostile_submissions(root):
         'loop_call': folder(root, 'loop_call', {**own, 'criterion.py': changed(
             'criterion.py', '        delta = subtract_targets(', '        ' + loop.replace('\n', '\n        ')
             + 'delta = subtract_targets(')}),
+        'swallow_call': folder(root, 'swallow_call', {**own, 'criterion.py': changed(
+            'criterion.py', '        delta = subtract_targets(', '        while True:\n            try:\n'
+            '                sum(range(1000))\n            except Exception:\n                pass\n'
+            '        delta = subtract_targets(')}),
         'exit': folder(root, 'exit', {**own, 'optimizer.py': 'import os\nos._exit(0)\n' + own['optimizer.py']}),
         'exit_call': folder(root, 'exit_call', {**own, 'criterion.py': changed(
             'criterion.py', '        delta = subtract_targets(', '        import os\n        os._exit(0)\n'
@@ -245,7 +249,8 @@ def test_a_wrong_gradient_or_momentum_gets_partial_marks_and_a_diagnosis(graded,
 @pytest.mark.slow
 @pytest.mark.parametrize('name, flag, said', [
     ('syntax', 'syntax error', 'SyntaxError'), ('loop_import', 'timeout', 'per-test limit'),
-    ('loop_call', 'timeout', 'per-test limit'), ('exit', 'crash', 'ended the process (exit code 0)'),
+    ('loop_call', 'timeout', 'per-test limit'), ('swallow_call', 'timeout', 'per-test limit'),
+    ('exit', 'crash', 'ended the process (exit code 0)'),
     ('exit_call', 'crash', 'this test ended the process (exit code 0)'),
     ('printing', 'output', 'MB limit'), ('memory', 'memory', 'ran out of memory'),
     ('tamper', 'tampered', 'tampering: tests_hidden/test_hidden_case1.py was changed'),
@@ -263,7 +268,7 @@ def test_hostile_submissions_are_survived_and_said(graded, name, flag, said):
 def test_what_a_function_breaks_costs_only_its_tests(graded):
     rows, _, out, _ = graded
     momentum = 'tests/test_case1.py::test_sgd_with_momentum_follows_the_lecture'   # runs after the broken tests
-    for name in ('loop_call', 'exit_call', 'printing', 'memory'):
+    for name in ('loop_call', 'swallow_call', 'exit_call', 'printing', 'memory'):
         feedback = (out / f'{name}.txt').read_text()
         assert 0 < rows[name]['score'] < rows[name]['max'], feedback
         assert rows[name][momentum] == grade.POINTS[1][momentum], feedback

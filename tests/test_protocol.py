@@ -179,8 +179,36 @@ def test_a_rule_by_name_gets_its_settings_and_default_learning_rate(blobs, rule,
 def test_cli_trains_an_mlp_with_the_tricks(tmp_path, capsys):
     solver_module.main(['--data-root', DATA, '--hidden', '32', '--batch-norm', '--dropout', '0.2',
                         '--optimizer', 'adam', '--lr', '0.01', '--epochs', '1', '--batch-size', '500',
-                        '--display-freq', '1000', '--plot', str(tmp_path / 'c.png'), '--save', str(tmp_path / 'w.npz')])
+                        '--display-freq', '1000', '--plot', str(tmp_path / 'c'), '--save', str(tmp_path / 'w.npz')])
     accuracy = float(re.search(r'Test accuracy (\S+)', capsys.readouterr().out).group(1))
     assert accuracy > 0.9
+    assert (tmp_path / 'c').read_bytes()[:4] == b'\x89PNG' and len(list(tmp_path.iterdir())) == 2   # no partial file
     with np.load(tmp_path / 'w.npz') as archive:
         assert 'running_var1' in archive.files
+
+
+def test_keep_best_keeps_a_frozen_batch_norm_layers_statistics_too(blobs):
+    norm = BatchNormLayer(16)
+    norm.trainable = False   # γ and β stay, but its running statistics still follow the batches in training
+    net = Network()
+    for layer in (FCLayer(20, 16, rng=0), norm, FCLayer(16, 3, rng=1)):
+        net.add(layer)
+    runner = Solver({'data': blobs, 'model': net, 'criterion': SoftmaxCrossEntropyLossLayer(), 'max_epoch': 2,
+                     'keep_best': True, 'verbose': False})
+    runner.train()
+    assert {name for layer, name in runner.best[1] if layer is norm} == {'gamma', 'beta', 'running_mean',
+                                                                        'running_var'}
+
+
+def test_batch_norm_statistics_keep_the_layers_dtype(rng):
+    norm = BatchNormLayer(4, dtype=np.float32)
+    norm.forward(rng.standard_normal((8, 4)))   # a float64 batch
+    assert norm.running_mean.dtype == norm.running_var.dtype == np.float32
+
+
+def test_an_optimizer_object_must_be_an_optimizer(blobs):
+    class StepOnly:
+        def step(self):
+            pass
+    with pytest.raises(ValueError, match=r"cfg\['optimizer'\].*bind\(model\)"):
+        Solver({'data': blobs, 'optimizer': StepOnly(), 'verbose': False})
