@@ -12,11 +12,12 @@ import gzip
 import hashlib
 import os
 import struct
-import tempfile
 import urllib.request
 import zlib
 
 import numpy as np
+
+from files import write_atomic
 
 SPLIT_FILES = {'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
                'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')}
@@ -184,19 +185,15 @@ def _missing_message(data_root, stems):
 
 def _fetch(url, dest_dir, name, urlopen, timeout):
     """Download url into dest_dir/name via a temporary file; verify MD5; rename into place."""
-    fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=f'.{name}.', suffix='.part')
-    try:
+    def copy_checked(out):
         digest = hashlib.md5()
-        with os.fdopen(fd, 'wb') as out, urlopen(url, timeout=timeout) as response:
+        with urlopen(url, timeout=timeout) as response:
             while chunk := response.read(1 << 16):
                 digest.update(chunk)
                 out.write(chunk)
         if name in MD5 and digest.hexdigest() != MD5[name]:
             raise ValueError(f'MD5 {digest.hexdigest()}, expected {MD5[name]}')
-        os.replace(tmp, os.path.join(dest_dir, name))
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomic(os.path.join(dest_dir, name), copy_checked)
 
 
 def download(data_root, stems, mirrors=MIRRORS, urlopen=urllib.request.urlopen, timeout=10):

@@ -8,7 +8,8 @@ whether it passed, with the failing test's message (the diagnosis of the student
 import csv
 import os
 import re
-import tempfile
+
+from files import write_atomic
 
 EXPLAIN = [   # (found in a failure's message, flag, what it means for the student, keep the message too)
     ('GradeTimeout', 'timeout', 'took longer than the per-test limit of {per_test:g} s (an infinite loop?)', False),
@@ -130,23 +131,12 @@ def write_outputs(out, case, points, rows):
         while name in used or name == 'grades':
             name, suffix = f'{base}-{suffix}', suffix + 1
         used.add(name)
-        _atomic(os.path.join(out, name + '.txt'), lambda handle, row=row: handle.write(row['feedback']))
+        write_atomic(os.path.join(out, name + '.txt'), lambda handle, row=row: handle.write(row['feedback']),
+                     text=True)
     columns = ['name', 'score', 'max', *points, 'flags']
 
     def table(handle):
         writer = csv.DictWriter(handle, columns, extrasaction='ignore')
         writer.writeheader()
         writer.writerows(rows)
-    _atomic(os.path.join(out, 'grades.csv'), table)
-
-
-def _atomic(path, write):
-    handle = tempfile.NamedTemporaryFile('w', dir=os.path.dirname(path), suffix='.tmp', delete=False,
-                                         newline='', encoding='utf-8')
-    try:
-        with handle:
-            write(handle)
-        os.replace(handle.name, path)
-    except BaseException:
-        os.unlink(handle.name)
-        raise
+    write_atomic(os.path.join(out, 'grades.csv'), table, text=True)

@@ -6,11 +6,11 @@ Everything about parameters goes through the protocol of layers.py (params, deca
 """
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
+from files import write_atomic
 from layers import (BatchNormLayer, DropoutLayer, FCLayer, ReLULayer, SigmoidLayer, TanhLayer, arrays_of, decays,
                     params_of)
 
@@ -154,15 +154,7 @@ def save_layers(path, layers, metadata):
     arrays = {'metadata': np.array(json.dumps(metadata))}
     for i, layer in enumerate(layers):
         arrays.update({f'{name}{i}': getattr(layer, name) for name in arrays_of(layer)})
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.checkpoint.', suffix='.npz')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomic(path, lambda file: np.savez(file, **arrays))
 
 
 def load_layers(path, layers):

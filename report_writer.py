@@ -9,7 +9,6 @@ import functools
 import json
 import math
 import os
-import tempfile
 
 import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
@@ -18,6 +17,7 @@ import report_pdf
 import report_text
 import visualize as vis
 from dataloader import Dataset
+from files import write_atomic
 
 CURVE_NAMES = {'val_acc': 'validation accuracy', 'train_loss': 'training loss', 'train_acc': 'training accuracy'}
 
@@ -207,17 +207,6 @@ def markdown(results):
 
 # ---------------------------------------------------------------- files
 
-def _write_atomic(path, write):
-    """Call write(binary file) on a temporary file in path's folder, then rename it to path."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
-                               prefix=f'.{os.path.basename(path)}.', suffix='.part')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def write_pdf(figures, file):
@@ -237,8 +226,8 @@ def write_report(results, folder):
     results = dict(results, findings=report_text.analyse(results))
     paths = {kind: os.path.join(folder, name) for kind, name in
              (('pdf', 'report.pdf'), ('json', 'results.json'), ('md', 'results.md'))}
-    _write_atomic(paths['json'], lambda f: f.write(to_json(results).encode()))
-    _write_atomic(paths['md'], lambda f: f.write(markdown(results).encode()))
+    write_atomic(paths['json'], lambda f: f.write(to_json(results).encode()))
+    write_atomic(paths['md'], lambda f: f.write(markdown(results).encode()))
     pages = pdf_pages(results)
-    _write_atomic(paths['pdf'], lambda f: write_pdf(pages, f))
+    write_atomic(paths['pdf'], lambda f: write_pdf(pages, f))
     return [f"{paths['pdf']} ({len(pages)} pages)", paths['json'], paths['md']]

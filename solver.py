@@ -16,6 +16,7 @@ import numpy as np
 
 from config import RULE_SETTINGS, check_cfg, parse_args
 from dataloader import NUM_TRAIN, ArrayDataset, Dataloader, Dataset
+from files import write_atomic
 from criterion import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
 from layers import arrays_of
 from loop import DeferInterrupt, evaluate, forward_batch, mode  # noqa: F401 (evaluate, mode: importable here too)
@@ -148,9 +149,10 @@ class Solver:
                                   f'(now {self.optimizer.learning_rate:g}).')
             self.backward()
             self.optimizer.step()
-            total_loss, total_acc, seen = total_loss + loss * len(labels), total_acc + acc * len(labels), seen + len(labels)
+            n = len(labels)
+            total_loss, total_acc, seen = total_loss + loss * n, total_acc + acc * n, seen + n
             h['iteration_loss'].append(loss)
-            self.display.batch(epoch, iteration, loss, acc, len(labels))
+            self.display.batch(epoch, iteration, loss, acc, n)
             if iteration % cfg['display_freq'] == 0:
                 if hasattr(self.model, 'gradient_norms'):
                     h['grad_norms'].append(self.model.gradient_norms())
@@ -296,14 +298,8 @@ def main(argv=None):
     print(f'Test loss {test_loss:.4f}\t Test {METRIC_NAMES[solver.metric]} {test_acc:.4f}')
     from visualize import plot_train_val
     title = f'test {METRIC_NAMES[solver.metric]} {test_acc:.4f}'
-    root, ext = os.path.splitext(args.plot)
-    partial = f'{root}.partial{ext}'   # the old figure stays until the new one is complete
-    try:
-        plot_train_val(solver.history, solver.metric, title).savefig(partial, dpi=100, format=ext[1:] or 'png')
-        os.replace(partial, args.plot)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+    figure, kind = plot_train_val(solver.history, solver.metric, title), os.path.splitext(args.plot)[1][1:]
+    write_atomic(args.plot, lambda file: figure.savefig(file, dpi=100, format=kind or 'png'))
     print(f'Curves saved to {args.plot}')
     if args.save:
         solver.model.save(args.save)
