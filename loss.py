@@ -6,7 +6,7 @@ here too, so case-1 code that imports them from loss.py keeps working.
 import numpy as np
 
 from criterion import (EuclideanLossLayer, RegressionLossLayer, SigmoidCrossEntropyLossLayer,  # noqa: F401
-                       SoftmaxCrossEntropyLossLayer, log_softmax, softmax_parts)
+                       SoftmaxCrossEntropyLossLayer, softmax_parts)
 from layers import FCLayer
 from network import load_layers, save_layers
 

@@ -15,6 +15,8 @@ Jupyter kernel is already running them.
 import sys
 import time
 
+from criterion import METRIC_NAMES
+
 DISPLAYS = ('print', 'live', 'none')
 REDRAW_EVERY = 0.15   # seconds of wall time between two redraws of a live line
 BAR_WIDTH = 20
@@ -101,7 +103,7 @@ class LiveDisplay(Display):
     def __init__(self, metric='accuracy', display_freq=50, stream=None):
         super().__init__(metric, display_freq, stream)
         self.line = StatusLine(stream)
-        self.short = 'mse' if metric == 'mean squared error' else 'acc'
+        self.short = {name: key for key, name in METRIC_NAMES.items()}.get(metric, 'acc')
         self.curves = {f'{split}_{key}': [] for split in ('train', 'val') for key in ('loss', self.short)}
         self.figure_handle, self.figure_time = None, -float('inf')
 

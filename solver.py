@@ -17,7 +17,7 @@ import numpy as np
 from config import RULE_SETTINGS, check_cfg, parse_args
 from dataloader import NUM_TRAIN, ArrayDataset, Dataloader, Dataset
 from files import write_atomic
-from criterion import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
+from criterion import METRIC_NAMES, EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
 from layers import arrays_of
 from loop import DeferInterrupt, evaluate, forward_batch, mode  # noqa: F401 (evaluate, mode: importable here too)
 from loss import SoftmaxCrossEntropyLoss
@@ -28,8 +28,6 @@ from schedule import InverseTimeDecay, MomentumRamp, ReduceOnPlateau
 
 NUM_VAL = 5000     # the course validates on the 5,000 samples after the first 55,000
 EVAL_BATCH = 2000   # evaluation runs in large chunks: fewer Python round trips, same result
-# what a criterion's `.acc` holds, by its `metric` attribute (absent: 'acc'; loss.RegressionLossLayer: 'mse')
-METRIC_NAMES = {'acc': 'accuracy', 'mse': 'mean squared error'}
 
 
 class Solver:

@@ -10,6 +10,8 @@ import io
 import numpy as np
 from matplotlib import figure as mpl_figure
 
+from criterion import METRIC_NAMES
+
 
 class Figure(mpl_figure.Figure):
     """A matplotlib Figure that IPython can show by itself, as a PNG, whatever the backend."""
@@ -57,7 +59,7 @@ def plot_train_val(history, metric='acc', title=None):
     is being validated. title: e.g. the test accuracy.
     """
     fig = Figure(figsize=(10, 3.8), layout='constrained')
-    names = {'loss': 'loss', metric: {'acc': 'accuracy', 'mse': 'mean squared error'}.get(metric, metric)}
+    names = {'loss': 'loss', metric: METRIC_NAMES.get(metric, metric)}
     for ax, (key, name) in zip(fig.subplots(1, 2), names.items()):
         _draw_curves(ax, {'training': history['train_' + key], 'validation': history['val_' + key]}, name)
     if title:
@@ -71,7 +73,7 @@ def train_val_svg(history, metric='acc', size=(330, 200)):
     The live view redraws this after every epoch; a matplotlib PNG of the same curves takes
     0.2-0.8 s on this machine, longer than a softmax-regression epoch.
     """
-    names = {'loss': 'loss', metric: {'acc': 'accuracy', 'mse': 'mean squared error'}.get(metric, metric)}
+    names = {'loss': 'loss', metric: METRIC_NAMES.get(metric, metric)}
     panels = [_svg_panel({'training': history['train_' + key], 'validation': history['val_' + key]},
                          name, i * (size[0] + 10), size) for i, (key, name) in enumerate(names.items())]
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * size[0] + 10}" height="{size[1]}" '
@@ -100,6 +102,9 @@ def _svg_panel(series, name, left, size, pad=(46, 12, 28, 22)):
         points = ' '.join(f'{x:.1f},{y0 + height * (high - y) / (high - low):.1f}'
                           for x, y in zip(xs, ys) if np.isfinite(y))
         parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        if points.count(',') == 1:   # one epoch so far: a line of one point draws nothing, so a dot
+            x, y = points.split(',')
+            parts.append(f'<circle cx="{x}" cy="{y}" r="3" fill="{colour}"/>')
         parts.append(f'<text x="{x0 + width * (0.45 + 0.3 * i)}" y="{y0 + height + 15}" text-anchor="end" '
                      f'fill="{colour}">— {label}</text>')
     return ''.join(parts)
