@@ -26,7 +26,6 @@ from handout import case_files, make_release
 HERE = os.path.dirname(os.path.abspath(__file__))
 HIDDEN = 'tests_hidden'
 MAX_ATTEMPTS = 12
-PLUGIN_SOURCE = open(grade_plugin.__file__, encoding='utf-8').read()
 
 
 @dataclass
@@ -63,7 +62,7 @@ class Template:
             self.files = _read_tree(os.path.join(folder, 'r'))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-        self.solution = {rel: open(os.path.join(source_dir, rel), 'rb').read() for rel in self.case_files}
+        self.solution = {rel: _read_bytes(os.path.join(source_dir, rel)) for rel in self.case_files}
 
     def write(self, folder, submitted):
         """The release in `folder` with the submitted case files in place of the release's."""
@@ -128,7 +127,8 @@ def _attempt(sandbox, home, test_files, limits, seconds, skip, ignore, run):
     results_path, output_path = os.path.join(home, 'results'), os.path.join(home, 'output')
     results = os.open(results_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     for_child = os.open(results_path, os.O_WRONLY | os.O_APPEND)   # it can add records, not rewrite them
-    settings = {'limits': _rlimits(limits, seconds), 'plugin': PLUGIN_SOURCE, 'key': key,
+    plugin = _read_bytes(grade_plugin.__file__).decode('utf-8')
+    settings = {'limits': _rlimits(limits, seconds), 'plugin': plugin, 'key': key,
                 'recorder': {'fd': for_child, 'timeout': limits.per_test, 'skip': sorted(skip)},
                 'args': ['-c', 'pytest.ini', '--rootdir', '.', '-p', 'no:cacheprovider', '-q', '-o', 'addopts=',
                          '--continue-on-collection-errors', '--show-capture=no', '--tb=short',
@@ -250,3 +250,8 @@ def _tail(path, size=2000):
     with open(path, 'rb') as handle:
         handle.seek(max(0, os.path.getsize(path) - size))
         return handle.read().decode('utf-8', 'replace')
+
+
+def _read_bytes(path):
+    with open(path, 'rb') as file:
+        return file.read()
