@@ -5,11 +5,13 @@ import io
 import os
 import struct
 import urllib.error
+import urllib.request
 
 import numpy as np
 import pytest
 
 import dataloader
+import idx
 from dataloader import (DataFormatError, Dataloader, Dataset, build_dataloader, download,
                         find_file, load_split, read_idx)
 
@@ -52,9 +54,9 @@ def test_reads_raw_and_gz_in_both_naming_styles(tmp_path, gz, dotted):
 def test_file_is_parsed_once_per_process(tmp_path, monkeypatch):
     fake_mnist(tmp_path)
     calls = []
-    original = dataloader.parse_idx
-    monkeypatch.setattr(dataloader, 'parse_idx', lambda *a: calls.append(a[2]) or original(*a))
-    dataloader._read_idx_cached.cache_clear()
+    original = idx.parse_idx
+    monkeypatch.setattr(idx, 'parse_idx', lambda *a: calls.append(a[2]) or original(*a))
+    idx._read_idx_cached.cache_clear()
     for _ in range(3):
         load_split(str(tmp_path), 'test', download_missing=False)
         read_idx(find_file(str(tmp_path), 't10k-images-idx3-ubyte'), dataloader.IMAGE_MAGIC)
@@ -173,7 +175,7 @@ def test_interrupted_download_leaves_no_partial_file(tmp_path):
 
 
 def test_missing_files_without_network_fail_fast_with_a_clear_message(tmp_path, monkeypatch):
-    monkeypatch.setattr(dataloader.urllib.request, 'urlopen', fake_urlopen({}, []))
+    monkeypatch.setattr(urllib.request, 'urlopen', fake_urlopen({}, []))
     with pytest.raises(FileNotFoundError, match='MNIST files missing .* t10k-images-idx3-ubyte.gz'):
         Dataset(str(tmp_path), 'test')
 
