@@ -164,6 +164,16 @@ class ArrayDataset:
         return out, self.targets[indices]
 
 
+def as_dataset(data, mode):
+    """A dataset as it is (anything with batch(), e.g. load_mnist's), an (X, y) pair wrapped; None stays."""
+    if data is None or hasattr(data, 'batch'):
+        return data
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        return ArrayDataset(*data, mode=mode)
+    raise ValueError(f'{mode!r} data of type {type(data).__name__}: expected a dataset from '
+                     f'dataloader.load_mnist() or an (inputs (N, d), targets) pair')
+
+
 class Dataloader:
     """Iterating gives one epoch of (images (B, 784), labels (B,)) batches.
 

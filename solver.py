@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from config import RULE_SETTINGS, check_cfg, parse_args
-from dataloader import NUM_TRAIN, ArrayDataset, Dataloader, Dataset
+from dataloader import NUM_TRAIN, ArrayDataset, Dataloader, Dataset, as_dataset
 from files import write_atomic
 from criterion import METRIC_NAMES, EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
 from layers import arrays_of
@@ -53,7 +53,7 @@ class Solver:
         if cfg['data'] is None:
             datasets = [Dataset(cfg['data_root'], mode, cfg['num_classes']) for mode in ('train', 'val', 'test')]
         else:
-            datasets = [_as_dataset(cfg['data'].get(mode), mode) for mode in ('train', 'val', 'test')]
+            datasets = [as_dataset(cfg['data'].get(mode), mode) for mode in ('train', 'val', 'test')]
         if cfg['batch_size'] > len(datasets[0]):
             raise ValueError(f"cfg['batch_size'] = {cfg['batch_size']}: expected at most "
                              f'{len(datasets[0])}, the size of the training split')
@@ -206,16 +206,6 @@ class Solver:
         return self.evaluate(self.test_loader)
 
 
-def _as_dataset(data, mode):
-    """A dataset as it is (anything with batch(), e.g. load_mnist's), an (X, y) pair wrapped; None stays."""
-    if data is None or hasattr(data, 'batch'):
-        return data
-    if isinstance(data, (tuple, list)) and len(data) == 2:
-        return ArrayDataset(*data, mode=mode)
-    raise ValueError(f'{mode!r} data of type {type(data).__name__}: expected a dataset from '
-                     f'dataloader.load_mnist() or an (inputs (N, d), targets) pair')
-
-
 # ---------------------------------------------------------------- the course's case-2 functions
 
 def train(model, criterion, optimizer, dataset, max_epoch, batch_size, disp_freq):
@@ -243,7 +233,7 @@ def test(model, criterion, dataset, batch_size, disp_freq=None):
 
     disp_freq is accepted for the course's signature; testing prints one line.
     """
-    dataset = _as_dataset(dataset, 'test')
+    dataset = as_dataset(dataset, 'test')
     print('Testing...')
     loader = Dataloader(dataset, batch_size, dtype=_dtype_of(getattr(dataset, 'inputs', None)))
     try:
@@ -259,7 +249,7 @@ def test(model, criterion, dataset, batch_size, disp_freq=None):
 
 def _course_arrays(dataset):
     """(inputs, targets) of the course's training data; clear error when it cannot hold 55,000 + val."""
-    dataset = _as_dataset(dataset, 'train')
+    dataset = as_dataset(dataset, 'train')
     inputs, targets = getattr(dataset, 'inputs', None), getattr(dataset, 'targets', None)
     if inputs is None or len(inputs) <= NUM_TRAIN:
         size = len(dataset) if hasattr(dataset, '__len__') else '?'
