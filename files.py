@@ -1,7 +1,7 @@
 """Writing a file so that nothing the user had is lost: the new content goes to a temporary file in the
 same folder, renamed over `path` only once it is complete (an interrupted write leaves the old file)."""
 import os
-import tempfile
+import secrets
 
 
 def write_atomic(path, write, text=False):
@@ -10,8 +10,8 @@ def write_atomic(path, write, text=False):
     An exception in `write` (a failed download check, Ctrl-C) removes the temporary file and leaves
     `path` as it was. text=True opens the file as UTF-8 text with newline='' (what csv wants), else binary.
     """
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
-                               prefix=f'.{os.path.basename(path)}.', suffix='.part')
+    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f'.{os.path.basename(path)}.{secrets.token_hex(4)}.part')
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)   # the user's umask applies, as for open()
     try:
         with open(fd, 'w', encoding='utf-8', newline='') if text else open(fd, 'wb') as file:
             write(file)
