@@ -10,18 +10,24 @@ import contextlib
 import numpy as np
 import pytest
 
+import probes
+
 NOT_YET = 'not implemented yet'
 
 
 @contextlib.contextmanager
 def todo(name):
     """Run the block; a NotImplementedError fails the test with a message naming the TODO that raised
-    it (the handout's message names file and function), not with a traceback."""
+    it (the handout's message names file and function), not with a traceback. The failure is raised
+    `from None`, so a report shows one message, not the NotImplementedError chained before it."""
     try:
         yield
     except NotImplementedError as error:
         text = str(error) if NOT_YET in str(error) else f'{name}: {NOT_YET}'
-        pytest.fail(f'{text} (met in the test of {name})', pytrace=False)
+        try:
+            pytest.fail(f'{text} (met in the test of {name})', pytrace=False)
+        except pytest.fail.Exception as failure:
+            raise failure from None
 
 
 def _close(got, want):
@@ -81,16 +87,23 @@ def compare(name, got, want, n, tol=1e-6, what='expected'):
                 pytrace=False)
 
 
-def sgd_reference(w, v, grad, lr, momentum, decay, mistake_name=None, form=None):
-    """(w, v) after one step of the right SGD rule, or of one of SGD_MISTAKES; form(∇E, w, λ, α)
-    gives ∇J in place of the right ∇E + λ·w (see DECAY_MISTAKES)."""
+def sgd_reference(w, v, grad, lr, momentum, decay, mistake_name=None, form=None, nesterov=False):
+    """(w, v) after one step of the right SGD rule (Nesterov's with nesterov), or of the named mistake
+    of SGD_MISTAKES / NESTEROV_MISTAKES; form(∇E, w, λ, α) gives ∇J in place of the right ∇E + λ·w
+    (see DECAY_MISTAKES)."""
     grad = form(grad, w, decay, lr) if form else grad + decay * w
-    return SGD_MISTAKES.get(mistake_name, _right)(w, v, grad, lr, momentum)
+    rule = {**SGD_MISTAKES, **NESTEROV_MISTAKES}.get(mistake_name, _nesterov if nesterov else _right)
+    return rule(w, v, grad, lr, momentum)
 
 
 def _right(w, v, g, lr, m):
     v = m * v - lr * g
     return w + v, v
+
+
+def _nesterov(w, v, g, lr, m):
+    v = m * v - lr * g
+    return w + m * v - lr * g, v
 
 
 SGD_MISTAKES = {   # name: one step (w, v, ∇J, α, γ) -> (w, v) as the mistaken code computes it; mistakes
@@ -106,11 +119,20 @@ SGD_MISTAKES = {   # name: one step (w, v, ∇J, α, γ) -> (w, v) as the mistak
     "momentum lost: the velocity is not kept between steps (write into state['v'] in place, v[...] = ...)":
         lambda w, v, g, lr, m: (w - lr * g, v),
 }
+NESTEROV_MISTAKES = {   # the same, for SGD with nesterov=True
+    "Nesterov's look-ahead lost: w ← w + v is plain momentum; with self.nesterov the step is "
+    'w ← w + γ·v − α·∇J, with v already updated':
+        lambda w, v, g, lr, m: (w + m * v - lr * g, m * v - lr * g),
+    "Nesterov's look-ahead on the wrong term: w ← w + v − α·∇J; γ scales the new v: w ← w + γ·v − α·∇J":
+        lambda w, v, g, lr, m: (w + m * v - 2 * lr * g, m * v - lr * g),
+}
 DECAY_MISTAKES = {   # name: (decay the bias too, how ∇J is formed from (∇E, w, λ, α))
     'weight decay on the bias: only the names in layer.decay (W) decay; use the decay argument, '
-    'which is 0 for b': (True, lambda g, w, lam, lr: g + lam * w),
+    'which is 0 for b (not self.weight_decay)': (True, lambda g, w, lam, lr: g + lam * w),
     'weight decay ignored: ∇J = ∇E + λ·w': (False, lambda g, w, lam, lr: g),
     'weight decay with the wrong sign: ∇J = ∇E + λ·w shrinks w': (False, lambda g, w, lam, lr: g - lam * w),
+    'weight decay applied twice: λ·w belongs once in ∇J = ∇E + λ·w, not again in the step':
+        (False, lambda g, w, lam, lr: g + 2 * lam * w),
     'weight decay not scaled by the learning rate: w ← w − α·(∇E + λ·w)':
         (False, lambda g, w, lam, lr: g + lam * w / lr),
 }
@@ -120,6 +142,8 @@ def diagnose_steps(name, got, candidates, n=1):
     """Fail the test unless the trajectory `got` (list of arrays) matches candidates[None] (the right
     one); name the candidate it matches, else say where the first wrong step differs most."""
     right = candidates[None]
+    if len(got) != len(right):
+        pytest.fail(f'{name}: {len(got)} steps where {len(right)} were made', pytrace=False)
     for step, (mine, want) in enumerate(zip(got, right), 1):
         if not _close(np.asarray(mine, np.float64), np.asarray(want, np.float64)):
             break
@@ -131,34 +155,33 @@ def diagnose_steps(name, got, candidates, n=1):
     compare(f'{name} after step {step}', got[step - 1], right[step - 1], n)
 
 
-class OneLayer:
-    """A layer with a weight W and a bias b, the gradients the test sets, and the parameter protocol."""
-    params, decay, trainable = ('W', 'b'), ('W',), True
-
-    def __init__(self, rng):
-        self.W, self.b = rng.standard_normal((3, 4)), rng.standard_normal((1, 4))
-        self.grad_W, self.grad_b = np.zeros_like(self.W), np.zeros_like(self.b)
-
-
-def run_sgd(optimizer, layer, grads, model=None):
-    """[(W, b) after each step] for the given gradients; step(model) when a model is given (the
-    course's case 2), else step()."""
+def sgd_trajectory(W, b, grads, lr, momentum, decay, nesterov=False, mistake_name=None):
+    """[(W, b) raveled after each step] of the right rule or of the named mistake (any of the three
+    tables) for one layer; λ = decay on W, 0 on b unless the mistake decays the bias."""
+    on_bias, form = DECAY_MISTAKES.get(mistake_name, (False, None))
+    state = {'W': (W.copy(), np.zeros_like(W)), 'b': (b.copy(), np.zeros_like(b))}
     trajectory = []
     for grad_W, grad_b in grads:
-        layer.grad_W, layer.grad_b = grad_W.copy(), grad_b.copy()
-        optimizer.step(model) if model is not None else optimizer.step()
-        trajectory.append(np.concatenate([layer.W.ravel(), layer.b.ravel()]))
+        for p, grad, lam in (('W', grad_W, decay), ('b', grad_b, decay if on_bias else 0.0)):
+            state[p] = sgd_reference(*state[p], grad, lr, momentum, lam, mistake_name, form, nesterov)
+        trajectory.append(np.concatenate([state['W'][0].ravel(), state['b'][0].ravel()]))
     return trajectory
 
 
-def expected_sgd(layer, grads, lr, momentum, decay_on, mistakes, form=None):
-    """{mistake or None: the trajectory that rule gives}: decay_on maps 'W', 'b' to λ."""
-    result = {}
-    for name in (None, *mistakes):
-        state = {p: (getattr(layer, p).copy(), np.zeros_like(getattr(layer, p))) for p in ('W', 'b')}
-        result[name] = []
-        for grad_W, grad_b in grads:
-            for p, grad in (('W', grad_W), ('b', grad_b)):
-                state[p] = sgd_reference(*state[p], grad, lr, momentum, decay_on[p], name, form)
-            result[name].append(np.concatenate([state['W'][0].ravel(), state['b'][0].ravel()]))
-    return result
+def check_sgd(name, rng, learning_rate, momentum=0.0, weight_decay=0.0, nesterov=False, fast=False,
+              course_call=False, steps=4):
+    """Run SGD (optimizer.py) on a layer W (3, 4), b (1, 4) with `steps` gradients drawn from rng and
+    fail unless (W, b) follows the lecture's rule; a trajectory of a usual mistake that the settings
+    can show (momentum's with γ > 0, Nesterov's, weight decay's with λ > 0) is named."""
+    W, b = rng.standard_normal((3, 4)), rng.standard_normal((1, 4))
+    grads = [(rng.standard_normal((3, 4)), rng.standard_normal((1, 4))) for _ in range(steps)]
+    with todo('optimizer.py: SGD._update_plain' + (' (or _update_fast)' if fast else '')):
+        got = probes.run('sgd_trajectory', W=W, b=b, grads_W=np.array([g for g, _ in grads]),
+                         grads_b=np.array([g for _, g in grads]), learning_rate=learning_rate, momentum=momentum,
+                         weight_decay=weight_decay, nesterov=nesterov, fast=fast, course_call=course_call)
+    mistakes = ((NESTEROV_MISTAKES if nesterov else SGD_MISTAKES) if momentum else {}) | (
+        DECAY_MISTAKES if weight_decay else {})
+    candidates = {mistake_name: sgd_trajectory(W, b, grads, learning_rate, momentum, weight_decay, nesterov,
+                                               mistake_name) for mistake_name in (None, *mistakes)}
+    trajectory = np.asarray(got['trajectory'], np.float64)
+    diagnose_steps(name, list(trajectory) if trajectory.ndim == 2 else [], candidates)

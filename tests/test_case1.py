@@ -2,143 +2,128 @@
 FCLayer.gradients, which loss.py's model calls) and SGD with momentum (optimizer.py).
 
 Each test names the TODO it checks; one not done yet fails with "not implemented yet", a wrong one
-with a diagnosis (see diagnose.py). The expected numbers were computed once, in float64.
+with a diagnosis (see diagnose.py). The inputs come from the `rng` fixture (the grader draws its seed
+when it grades) and the expected numbers from the lecture's formulas, in float64. The code under test
+is called through tests/probes.py.
 """
 import numpy as np
 import pytest
 
-from criterion import SoftmaxCrossEntropyLossLayer, softmax_parts
-from loss import SoftmaxCrossEntropyLoss
-from diagnose import SGD_MISTAKES, OneLayer, compare, diagnose_steps, expected_sgd, run_sgd, todo
+import probes
+from diagnose import check_sgd, compare, todo
 from gradcheck import numerical_gradient
-from optimizer import SGD
 
 LOGITS = np.array([[0.2, -1.3, 0.7], [1.5, 0.1, -0.4], [-0.8, 0.9, 0.3], [0.0, -0.2, 1.1]])
 LABELS = np.array([0, 2, 1, 2])
-LOSS = 1.0777616394576641             # E of LOGITS, LABELS; accuracy 0.5
 LOSS_X1000 = 600.0                    # E of 1000 * LOGITS
-SOFTMAX_OUTPUT = np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8], [1 / 3, 1 / 3, 1 / 3]])   # a y
 OVERFLOW = ('softmax overflows at large logits: e^1000 is inf and inf/inf is NaN; subtract each row\'s '
             'largest logit first (softmax(u - c) = softmax(u))')
 
 
 def finite(name, value):
-    if not np.all(np.isfinite(value)):
+    if value is not None and not np.all(np.isfinite(np.asarray(value, np.float64))):
         pytest.fail(f'{name} is NaN or inf at large logits. Diagnosis: {OVERFLOW}', pytrace=False)
 
 
-def test_softmax_parts_is_the_softmax_without_overflow():
-    logits = np.array([[1.0, 2.0, 3.0], [1000.0, 0.0, -1000.0], [0.5, -0.5, 0.0]])
+def test_softmax_parts_is_the_softmax_without_overflow(rng):
+    logits = np.vstack([[1000.0, 0.0, -1000.0], rng.standard_normal((3, 3)) * 3])
     with todo('criterion.py: softmax_parts'), np.errstate(all='ignore'):
-        s, y, log_total = softmax_parts(logits.copy())
-    finite('softmax_parts: y', y)
-    compare('softmax_parts: y = softmax(u)', y, [[0.09003057317, 0.244728471055, 0.665240955775], [1, 0, 0],
-                                                [0.506480391056, 0.186323723226, 0.307195885718]], 3)
-    compare('softmax_parts: s = u - max_j u_j', s, [[-2, -1, 0], [0, -1000, -2000], [0, -1, -0.5]], 3)
-    compare('softmax_parts: log Σ_j e^{s_j}', log_total, [[0.407605964444], [0], [0.680269670642]], 3)
+        out = probes.run('softmax_parts', u=logits)
+    finite('softmax_parts: y', out['y'])
+    s = logits - logits.max(axis=1, keepdims=True)
+    log_total = np.log(np.exp(s).sum(axis=1, keepdims=True))
+    compare('softmax_parts: y = softmax(u)', out['y'], np.exp(s - log_total), 4)
+    compare('softmax_parts: s = u - max_j u_j', out['s'], s, 4)
+    compare('softmax_parts: log Σ_j e^{s_j}', out['log_total'], log_total, 4)
+
+
+def cross_entropy(logits, labels):
+    """E of the logits (N, K) for the labels (N,), and the accuracy: the numbers forward must give."""
+    s = logits - logits.max(axis=1, keepdims=True)
+    log_y = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+    return -np.mean(log_y[np.arange(len(labels)), labels]), np.mean(logits.argmax(axis=1) == labels)
 
 
 @pytest.mark.parametrize('targets', ['labels', 'one-hot'])
-def test_softmax_cross_entropy_forward(targets):
-    gt = LABELS if targets == 'labels' else np.eye(3)[LABELS]
-    layer = SoftmaxCrossEntropyLossLayer()
+def test_softmax_cross_entropy_forward(targets, rng):
+    logits, labels = rng.standard_normal((5, 3)) * 2, rng.integers(0, 3, 5)
+    gt = labels if targets == 'labels' else np.eye(3)[labels]
     with todo('criterion.py: SoftmaxCrossEntropyLossLayer.forward'):
-        loss = layer.forward(LOGITS.copy(), gt)
-    compare('SoftmaxCrossEntropyLossLayer.forward: the loss E', loss, LOSS, len(LABELS))
-    compare('SoftmaxCrossEntropyLossLayer.forward: self.loss', layer.loss, LOSS, len(LABELS))
-    compare('SoftmaxCrossEntropyLossLayer.forward: self.acc', layer.acc, 0.5, len(LABELS))
+        out = probes.run('loss_forward', kind='softmax', u=logits, gt=gt)
+    loss, acc = cross_entropy(logits, labels)
+    compare('SoftmaxCrossEntropyLossLayer.forward: the loss E', out['loss'], loss, len(labels))
+    compare('SoftmaxCrossEntropyLossLayer.forward: self.loss', out['self_loss'], loss, len(labels))
+    compare('SoftmaxCrossEntropyLossLayer.forward: self.acc', out['acc'], acc, len(labels))
 
 
 @pytest.mark.parametrize('targets', ['labels', 'one-hot'])
-def test_softmax_cross_entropy_backward_is_y_minus_t_over_n(targets):
-    y = SOFTMAX_OUTPUT
-    layer = SoftmaxCrossEntropyLossLayer()
-    layer.y, layer.gt = y.copy(), LABELS if targets == 'labels' else np.eye(3)[LABELS]   # what forward keeps
+def test_softmax_cross_entropy_backward_is_y_minus_t_over_n(targets, rng):
+    y, labels = rng.dirichlet(np.ones(3), 4), rng.integers(0, 3, 4)
+    gt = labels if targets == 'labels' else np.eye(3)[labels]
     with todo('criterion.py: SoftmaxCrossEntropyLossLayer.backward'):
-        delta = layer.backward()
-    compare('SoftmaxCrossEntropyLossLayer.backward: dE/du', delta, (y - np.eye(3)[LABELS]) / 4, 4)
+        out = probes.run('loss_backward', kind='softmax', gt=gt, y=y)   # y and gt: what forward keeps
+    compare('SoftmaxCrossEntropyLossLayer.backward: dE/du', out['delta'], (y - np.eye(3)[labels]) / 4, 4)
 
 
 def test_softmax_cross_entropy_survives_large_logits():
-    layer = SoftmaxCrossEntropyLossLayer()
-    with todo('criterion.py: SoftmaxCrossEntropyLossLayer.forward'), np.errstate(all='ignore'):
-        loss = layer.forward(1000 * LOGITS, LABELS)
-    finite('the loss', loss)
-    compare('SoftmaxCrossEntropyLossLayer.forward at large logits', loss, LOSS_X1000, len(LABELS))
-    with todo('criterion.py: SoftmaxCrossEntropyLossLayer.backward'), np.errstate(all='ignore'):
-        finite('dE/du', layer.backward())
+    with todo('criterion.py: SoftmaxCrossEntropyLossLayer.forward and backward'), np.errstate(all='ignore'):
+        out = probes.run('loss_gradient', kind='softmax', u=1000 * LOGITS, gt=LABELS)
+    finite('the loss', out['loss'])
+    compare('SoftmaxCrossEntropyLossLayer.forward at large logits', out['loss'], LOSS_X1000, len(LABELS))
+    finite('dE/du', out['delta'])
+
+
+def check_loss_gradient(kind, name, logits, gt):
+    """backward after forward against the numerical gradient of forward's E (N, K logits)."""
+    with todo(f'criterion.py: {name}.backward'):
+        analytic = probes.run('loss_gradient', kind=kind, u=logits, gt=gt)['delta']
+    numeric = numerical_gradient(lambda: probes.run('loss_forward', kind=kind, u=logits, gt=gt)['loss'], logits)
+    compare(f'{name}.backward: dE/du', analytic, numeric, len(logits), what='numerical')
 
 
 @pytest.mark.parametrize('targets', ['labels', 'one-hot'])
 def test_softmax_cross_entropy_gradient_matches_the_numerical_one(targets, rng):
-    logits, n = rng.standard_normal((4, 3)), 4
-    gt = LABELS if targets == 'labels' else np.eye(3)[LABELS]
-    layer = SoftmaxCrossEntropyLossLayer()
-    with todo('criterion.py: SoftmaxCrossEntropyLossLayer.backward'):
-        layer.forward(logits, gt)
-        analytic = layer.backward()
-    numeric = numerical_gradient(lambda: layer.forward(logits, gt), logits)
-    compare('SoftmaxCrossEntropyLossLayer.backward: dE/du', analytic, numeric, n, what='numerical')
+    logits = rng.standard_normal((4, 3))
+    check_loss_gradient('softmax', 'SoftmaxCrossEntropyLossLayer', logits,
+                        LABELS if targets == 'labels' else np.eye(3)[LABELS])
 
 
 def test_softmax_regression_gradients_are_xt_delta_and_the_sum_of_delta(rng):
-    x, y, n = rng.standard_normal((4, 5)), SOFTMAX_OUTPUT, 4
-    delta = (y - np.eye(3)[LABELS]) / n
-    model = SoftmaxCrossEntropyLoss(5, 3, rng=rng, dtype=np.float64)
-    model.linear.Input, model.criterion.y, model.criterion.gt = x, y.copy(), LABELS   # what forward keeps
-    model.criterion.backward = lambda: delta.copy()   # dE/du as the criterion gives it (its own TODO)
+    x, W, b, n = rng.standard_normal((4, 5)), rng.standard_normal((5, 3)), rng.standard_normal((1, 3)), 4
+    delta = (rng.dirichlet(np.ones(3), n) - np.eye(3)[LABELS]) / n   # dE/du as the criterion gives it
     with todo('layers.py: FCLayer.gradients'):
-        model.gradient_computing()
-    compare('FCLayer.gradients (softmax regression): grad_W = xᵀδ', model.grad_W, x.T @ delta, n)
-    compare('FCLayer.gradients (softmax regression): grad_b = Σ_n δ_n', model.grad_b,
+        out = probes.run('regression_gradients', x=x, gt=LABELS, W=W, b=b, delta=delta)
+    compare('FCLayer.gradients (softmax regression): grad_W = xᵀδ', out['grad_W'], x.T @ delta, n)
+    compare('FCLayer.gradients (softmax regression): grad_b = Σ_n δ_n', out['grad_b'],
             delta.sum(axis=0, keepdims=True), n)
+
+
+def check_model_gradients(name, x, gt, W, b):
+    """grad_W and grad_b of loss.py's model against the numerical gradients of its E."""
+    with todo('criterion.py: SoftmaxCrossEntropyLossLayer.forward and layers.py: FCLayer.gradients'):
+        out = probes.run('regression_gradients', x=x, gt=gt, W=W, b=b)
+    for param, value in (('W', W), ('b', b)):
+        numeric = numerical_gradient(lambda: probes.run('regression_loss', x=x, gt=gt, W=W, b=b)['loss'], value)
+        compare(f'{name}: grad_{param}', out['grad_' + param], numeric, len(x), what='numerical')
 
 
 @pytest.mark.parametrize('targets', ['labels', 'one-hot'])
 def test_softmax_regression_gradients_match_the_numerical_ones(targets, rng):
-    x, n = rng.standard_normal((4, 5)), 4
-    gt = LABELS if targets == 'labels' else np.eye(3)[LABELS]
-    model = SoftmaxCrossEntropyLoss(5, 3, rng=rng, dtype=np.float64)
-    model.b = rng.standard_normal((1, 3))
-    with todo('criterion.py: SoftmaxCrossEntropyLossLayer.forward'):
-        model.forward(x, gt)
-    with todo('layers.py: FCLayer.gradients'):
-        model.gradient_computing()
-    grad_W, grad_b = np.copy(model.grad_W), np.copy(model.grad_b)
-
-    def loss():
-        return model.forward(x, gt)[0]
-    compare('softmax regression: grad_W', grad_W, numerical_gradient(loss, model.W), n,
-            what='numerical')
-    compare('softmax regression: grad_b', grad_b, numerical_gradient(loss, model.b), n,
-            what='numerical')
+    x, W, b = rng.standard_normal((4, 5)), rng.standard_normal((5, 3)) * 0.1, rng.standard_normal((1, 3))
+    check_model_gradients('softmax regression', x, LABELS if targets == 'labels' else np.eye(3)[LABELS], W, b)
 
 
 @pytest.mark.parametrize('fast', [False, True], ids=['plain', 'fast'])
 def test_sgd_with_momentum_follows_the_lecture(fast, rng):
-    layer = OneLayer(rng)
-    grads = [(rng.standard_normal((3, 4)), rng.standard_normal((1, 4))) for _ in range(4)]
-    expected = expected_sgd(layer, grads, 0.1, 0.9, {'W': 0.0, 'b': 0.0}, SGD_MISTAKES)
-    optimizer = SGD(layer, 0.1, momentum=0.9)
-    optimizer.fast = fast
-    with todo('optimizer.py: SGD._update_plain' + (' (or _update_fast)' if fast else '')):
-        trajectory = run_sgd(optimizer, layer, grads)
-    diagnose_steps('SGD with momentum: (W, b)', trajectory, expected)
+    check_sgd('SGD with momentum: (W, b)', rng, 0.1, momentum=0.9, fast=fast)
+
+
+@pytest.mark.parametrize('fast', [False, True], ids=['plain', 'fast'])
+def test_sgd_with_weight_decay_spares_the_bias(fast, rng):
+    check_sgd('SGD with momentum and weight decay (λ = 0.05 on W, 0 on b): (W, b)', rng, 0.1, momentum=0.9,
+              weight_decay=0.05, fast=fast)
 
 
 @pytest.mark.parametrize('fast', [False, True], ids=['plain', 'fast'])
 def test_sgd_nesterov_follows_the_lecture(fast, rng):
-    layer = OneLayer(rng)
-    w0 = np.concatenate([layer.W.ravel(), layer.b.ravel()])
-    grads = [(rng.standard_normal((3, 4)), rng.standard_normal((1, 4))) for _ in range(3)]
-    optimizer = SGD(layer, 0.1, momentum=0.9, nesterov=True)
-    optimizer.fast = fast
-    with todo('optimizer.py: SGD._update_plain' + (' (or _update_fast)' if fast else '')):
-        trajectory = run_sgd(optimizer, layer, grads)
-    w, v, expected = w0, np.zeros_like(w0), []
-    for grad_W, grad_b in grads:
-        g = np.concatenate([grad_W.ravel(), grad_b.ravel()])
-        v = 0.9 * v - 0.1 * g
-        w = w + 0.9 * v - 0.1 * g
-        expected.append(w)
-    diagnose_steps('SGD with Nesterov momentum: (W, b)', trajectory, {None: expected})
+    check_sgd('SGD with Nesterov momentum: (W, b)', rng, 0.1, momentum=0.9, nesterov=True, fast=fast, steps=3)

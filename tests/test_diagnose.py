@@ -70,19 +70,26 @@ def decay_on_everything(w, v, g, decay, opt):
     return w + v, v
 
 
+def nesterov_lost(w, v, g, decay, opt):
+    v = opt.momentum * v - opt.learning_rate * (g + decay * w)
+    return w + v, v
+
+
 def plain_fc_gradients(x, delta):
     return x.T @ delta
 
 
 SUM_B = (lambda delta: delta.sum(axis=0, keepdims=True))
 MUTATIONS = {   # id: (object, attribute, broken version, test, its arguments, what the failure must say)
-    'softmax overflow': (test_case1, 'softmax_parts', naive_softmax_parts,
-                         test_case1.test_softmax_parts_is_the_softmax_without_overflow, (), 'softmax overflows'),
+    'softmax overflow': (criterion, 'softmax_parts', naive_softmax_parts,
+                         test_case1.test_softmax_parts_is_the_softmax_without_overflow, ('rng',),
+                         'softmax overflows'),
     'softmax overflow in the loss': (criterion, 'softmax_parts', naive_softmax_parts,
                                      test_case1.test_softmax_cross_entropy_survives_large_logits, (),
                                      'softmax overflows'),
     'loss summed': (criterion.SoftmaxCrossEntropyLossLayer, 'forward', forward_summed,
-                    test_case1.test_softmax_cross_entropy_forward, ('labels',), 'summed over the batch instead'),
+                    test_case1.test_softmax_cross_entropy_forward, ('labels', 'rng'),
+                    'summed over the batch instead'),
     'gradient summed': (criterion.SoftmaxCrossEntropyLossLayer, 'backward', backward_summed,
                         test_case1.test_softmax_cross_entropy_gradient_matches_the_numerical_one, ('labels', 'rng'),
                         'summed over the batch instead of averaged'),
@@ -110,6 +117,12 @@ MUTATIONS = {   # id: (object, attribute, broken version, test, its arguments, w
     'decay on the bias': (optimizer.SGD, '_update_plain', sgd_with(decay_on_everything),
                           test_case2.test_sgd_with_weight_decay_as_the_course_calls_it, (False, 'rng'),
                           'weight decay on the bias'),
+    'decay on the bias in case 1': (optimizer.SGD, '_update_plain', sgd_with(decay_on_everything),
+                                    test_case1.test_sgd_with_weight_decay_spares_the_bias, (False, 'rng'),
+                                    'weight decay on the bias'),
+    'Nesterov as plain momentum': (optimizer.SGD, '_update_plain', sgd_with(nesterov_lost),
+                                   test_case1.test_sgd_nesterov_follows_the_lecture, (False, 'rng'),
+                                   "Nesterov's look-ahead lost"),
 }
 
 
@@ -148,12 +161,13 @@ def test_a_todo_not_done_yet_is_named(raised, says, monkeypatch):
     assert says in message and 'Traceback' not in message, message
 
 
-def update_as(mistake=None, form=None):
-    """An SGD._update_plain that makes the named mistake of diagnose.SGD_MISTAKES, or forms ∇J with
-    `form` (DECAY_MISTAKES) and, with decay_bias, decays every parameter."""
+def update_as(mistake=None, form=None, decay_bias=False):
+    """An SGD._update_plain that makes the named mistake of diagnose.SGD_MISTAKES or NESTEROV_MISTAKES,
+    or forms ∇J with `form` (DECAY_MISTAKES) and, with decay_bias, decays every parameter by λ."""
     def update(self, param, grad, state, decay):
-        param[...], state['v'][...] = diagnose.sgd_reference(param.copy(), state['v'].copy(), grad,
-                                                             self.learning_rate, self.momentum, decay, mistake, form)
+        param[...], state['v'][...] = diagnose.sgd_reference(
+            param.copy(), state['v'].copy(), grad, self.learning_rate, self.momentum,
+            self.weight_decay if decay_bias else decay, mistake, form, self.nesterov)
     return update
 
 
@@ -164,14 +178,31 @@ def test_every_momentum_mistake_is_told_apart_from_the_others(mistake, monkeypat
     assert message.endswith('Diagnosis: ' + mistake), message
 
 
-@pytest.mark.parametrize('mistake', list(diagnose.DECAY_MISTAKES))
-def test_every_weight_decay_mistake_is_told_apart_from_the_others(mistake, monkeypatch):
-    on_bias, form = diagnose.DECAY_MISTAKES[mistake]
-    plain = update_as(form=form)
-    monkeypatch.setattr(optimizer.SGD, '_update_plain', lambda self, param, grad, state, decay: plain(
-        self, param, grad, state, self.weight_decay if on_bias else decay))
-    message = failure(test_case2.test_sgd_with_weight_decay_as_the_course_calls_it, False, np.random.default_rng(0))
+@pytest.mark.parametrize('mistake', list(diagnose.NESTEROV_MISTAKES))
+def test_every_nesterov_mistake_is_told_apart_from_the_others(mistake, monkeypatch):
+    monkeypatch.setattr(optimizer.SGD, '_update_plain', update_as(mistake))
+    message = failure(test_case1.test_sgd_nesterov_follows_the_lecture, False, np.random.default_rng(0))
     assert message.endswith('Diagnosis: ' + mistake), message
+
+
+@pytest.mark.parametrize('test', [test_case1.test_sgd_with_weight_decay_spares_the_bias,
+                                  test_case2.test_sgd_with_weight_decay_as_the_course_calls_it],
+                         ids=['case 1', 'case 2'])
+@pytest.mark.parametrize('mistake', list(diagnose.DECAY_MISTAKES))
+def test_every_weight_decay_mistake_is_told_apart_from_the_others(mistake, test, monkeypatch):
+    on_bias, form = diagnose.DECAY_MISTAKES[mistake]
+    monkeypatch.setattr(optimizer.SGD, '_update_plain', update_as(form=form, decay_bias=on_bias))
+    message = failure(test, False, np.random.default_rng(0))
+    assert message.endswith('Diagnosis: ' + mistake), message
+
+
+def test_an_unfinished_todo_is_said_once(monkeypatch):
+    def forward(self, Input):
+        raise NotImplementedError('layers.py: TODO FCLayer.forward — not implemented yet')
+    monkeypatch.setattr(layers.FCLayer, 'forward', forward)
+    with pytest.raises(pytest.fail.Exception) as info:
+        test_case2.test_fc_forward_is_xw_plus_b(np.random.default_rng(0))
+    assert info.value.__suppress_context__ and str(info.value).count('not implemented yet') == 1
 
 
 def test_a_near_miss_with_one_sample_is_not_called_a_batch_size_mistake():

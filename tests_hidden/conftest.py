@@ -19,3 +19,9 @@ def mnist_subset():
         rows = pick.choice(size, count, replace=False)
         subsets.append((preprocess(images[rows], np.float64), labels[rows].astype(np.int64)))
     return tuple(subsets)
+
+
+@pytest.fixture
+def rng(request):
+    """As tests/conftest.py's: seed 0, or the grader's --grade-seed while it grades."""
+    return np.random.default_rng(request.config.getoption('grade_seed', 0))
