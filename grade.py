@@ -1,17 +1,27 @@
 """Grade student submissions of a case: python grade.py SUBMISSION... --case 1|2 --out DIR
 
-Each SUBMISSION (a folder or a .zip) gives its versions of the case's files (handout.case_files);
-they go into a fresh copy of the release with the hidden tests, and pytest runs there in a process
-of its own, within limits (grade_run.py), several submissions at once. The teacher's own files are
-graded alongside as the reference: they fix which tests exist and must earn full marks. DIR gets
-grades.csv and one feedback file per submission (grade_feedback.py).
+Each SUBMISSION (a folder or a .zip) gives its versions of the case's files (handout.case_files).
+The tests run in a process of the grader's holding the teacher's files (grade_run.py); each call of
+the student's code goes to a worker holding the submission, in a sandbox (sandbox.py, grade_worker.py),
+and only data comes back, so what the submission does cannot reach the verdict. Several submissions
+are graded at once, each worker as its own uid. The inputs are drawn from a seed chosen now. The
+teacher's own files are graded alongside as the reference: they fix which tests exist and must earn
+full marks. DIR gets grades.csv and one feedback file per submission (grade_feedback.py).
+
+Without a working sandbox (sandbox.support() says which piece is missing) grading refuses to start
+unless the teacher passes --no-sandbox: the workers are then plain processes that see and reach what
+the teacher can (the verdict still stays out of their reach).
 """
 import argparse
 import os
+import queue
+import secrets
 import shutil
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+
+import sandbox
 
 from grade_feedback import score, write_outputs
 from grade_intake import read_submission
@@ -29,6 +39,7 @@ POINTS = {
         'tests/test_case1.py::test_softmax_regression_gradients_are_xt_delta_and_the_sum_of_delta': 2,
         'tests/test_case1.py::test_softmax_regression_gradients_match_the_numerical_ones': 2,
         'tests/test_case1.py::test_sgd_with_momentum_follows_the_lecture': 3,
+        'tests/test_case1.py::test_sgd_with_weight_decay_spares_the_bias': 1,
         'tests/test_case1.py::test_sgd_nesterov_follows_the_lecture': 1,
         'tests_hidden/test_hidden_case1.py::test_model_gradients_on_other_shapes': 2,
         'tests_hidden/test_hidden_case1.py::test_soft_targets_gradient': 1,
@@ -45,6 +56,7 @@ POINTS = {
         'tests/test_case1.py::test_softmax_regression_gradients_are_xt_delta_and_the_sum_of_delta': 1,
         'tests/test_case1.py::test_softmax_regression_gradients_match_the_numerical_ones': 1,
         'tests/test_case1.py::test_sgd_with_momentum_follows_the_lecture': 1,
+        'tests/test_case1.py::test_sgd_with_weight_decay_spares_the_bias': 1,
         'tests/test_case1.py::test_sgd_nesterov_follows_the_lecture': 1,
         'tests/test_case2.py::test_fc_forward_is_xw_plus_b': 2,
         'tests/test_case2.py::test_fc_gradients_are_xt_delta_and_the_sum_of_delta': 2,
@@ -80,28 +92,52 @@ def table_problems(case, collected):
             + [f'{nodeid} was collected but has no points' for nodeid, key in owner.items() if key not in keys])
 
 
-def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=HERE, work=None):
+class NoSandbox(RuntimeError):
+    """The sandbox cannot be built here and the teacher did not choose --no-sandbox."""
+
+
+def run_notes(support):
+    """One sentence on how the submissions ran: the sandbox, or what is missing and what that means."""
+    if support is None:
+        return 'no sandbox (--no-sandbox): the submissions\' code ran as plain processes of the teacher'
+    if not support.missing:
+        return 'sandboxed (bubblewrap, own uid per slot, cgroup)'
+    return 'sandboxed, with pieces missing: ' + '; '.join(support.missing)
+
+
+def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=HERE, work=None, no_sandbox=False,
+          seed=None):
     """Grade every submission; write DIR/grades.csv and the feedback files; (rows, problems).
 
     work: where the submissions' folders are made (default: the system's temporary folder).
+    no_sandbox: run the workers as plain processes (else NoSandbox when the sandbox cannot be built).
+    seed: of the tests' inputs (default: drawn now).
     """
+    support = None if no_sandbox else sandbox.support()
+    if support is not None and not support.usable:
+        raise NoSandbox('; '.join(support.missing) + '. Pass --no-sandbox to grade without it.')
+    notes, seed = run_notes(support), secrets.randbelow(2 ** 32) if seed is None else seed
+    jobs = jobs or os.cpu_count() or 1
+    slots = queue.Queue()
+    for slot in range(jobs):
+        slots.put(slot)
     work = tempfile.mkdtemp(prefix='grade-', dir=work)
     try:
+        os.chmod(work, 0o711)
         template = Template(case, source_dir, work)
         files = test_files(case)
 
         def one(path):
             intake = read_submission(path, template.case_files) if path is not REFERENCE else None
             submitted = template.solution if intake is None else intake.files
-            return intake, run_submission(template, submitted, files, limits, work)
+            slot = slots.get()
+            try:
+                return intake, run_submission(template, submitted, files, limits, work, slot, support, seed)
+            finally:
+                slots.put(slot)
 
-        with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
+        with ThreadPoolExecutor(jobs) as pool:
             done = list(pool.map(one, [REFERENCE, *submissions]))
-        for i, (intake, run) in enumerate(done):   # maybe another's doing: again, alone
-            if run.tampered or run.suspect:
-                again = one(submissions[i - 1] if i else REFERENCE)
-                again[1].events.insert(0, 'graded a second time, alone, after finding changed files or records')
-                done[i] = again
     finally:
         shutil.rmtree(work, ignore_errors=True)
     reference = done[0][1]
@@ -111,6 +147,8 @@ def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=HERE, w
     reference_row = score(POINTS[case], collected, None, reference, limits)
     if reference_row['score'] != reference_row['max']:
         problems.append(f'the teacher\'s own files score {reference_row["score"]} of {reference_row["max"]}')
+    for row in rows:
+        row['notes'] = f'{notes}; inputs drawn from seed {seed}'
     write_outputs(out, case, POINTS[case], rows)
     return rows, problems
 
@@ -125,12 +163,20 @@ def main(argv=None):
     parser.add_argument('--test-timeout', type=float, default=Limits.per_test, help='seconds per test')
     parser.add_argument('--memory-mb', type=int, default=Limits.memory_mb)
     parser.add_argument('--output-mb', type=int, default=Limits.output_mb)
+    parser.add_argument('--no-sandbox', action='store_true',
+                        help='run the submissions\' code without the sandbox (when it cannot be built here)')
     args = parser.parse_args(argv)
     missing = [path for path in args.submissions if not os.path.exists(path)]
     if missing:
         parser.error(f'no such submission: {", ".join(missing)}')
     limits = Limits(args.time_limit, args.test_timeout, args.memory_mb, args.output_mb)
-    rows, problems = grade(args.submissions, args.case, args.out, limits, args.jobs)
+    support = None if args.no_sandbox else sandbox.support()
+    print(f'grade.py: {run_notes(support)}', file=sys.stderr)
+    try:
+        rows, problems = grade(args.submissions, args.case, args.out, limits, args.jobs, no_sandbox=args.no_sandbox)
+    except NoSandbox as error:
+        print(f'grade.py: refusing to grade: {error}', file=sys.stderr)
+        return 2
     for row in rows:
         print(f'{row["name"]}: {row["score"]:g} / {row["max"]:g}{"  (" + row["flags"] + ")" if row["flags"] else ""}')
     for problem in problems:

@@ -1,7 +1,8 @@
 """Points and words: a submission's score from its run, its feedback text, and DIR's files.
 
 grades.csv has one row per submission: name, score, max, the points of each test of the table
-(in the table's order) and flags (what went wrong, in a word or two). The feedback file
+(in the table's order), flags (what went wrong, in a word or two) and notes (how it ran: sandboxed or
+not, what is missing, the seed of the inputs). The feedback file
 `<name>.txt` says which files were taken, what happened to the process, and for each test
 whether it passed, with the failing test's message (the diagnosis of the student tests).
 """
@@ -17,7 +18,12 @@ EXPLAIN = [   # (found in a failure's message, flag, what it means for the stude
     ('File too large', 'output', 'printed or wrote more than the {output_mb} MB limit', False),
     ('SystemExit', 'exit', 'called sys.exit(), which ends the program', True),
     ('SyntaxError', 'syntax error', 'a syntax error: Python cannot read the file', True),
+    ('the process running your code', 'crash', 'the process running your code stopped during this test', True),
 ]
+NOTE_FLAGS = (   # (found in a note of the worker's side, flag)
+    ('imported', 'suspicious'), ('replaced numpy', 'suspicious'), ('forged', 'suspicious'),
+    ('left', 'processes'), ('SyntaxError', 'syntax error'), ('PermissionError', 'writes refused'),
+    ('Read-only file system', 'writes refused'), ('importing your files failed', 'crash'))
 
 
 def _explained(message, limits):
@@ -48,6 +54,7 @@ def score(points, collected, intake, run, limits):
         row.update({key: 0.0 for key in points})
     if run.suspect:
         flags.add('forged records')
+    flags |= {flag for note in run.notes for found, flag in NOTE_FLAGS if found in note}
     if any('ended the process' in e or 'was killed' in e or 'crashed' in e for e in run.events):
         flags.add('crash')
     if any('time limit' in e for e in run.events):
@@ -93,7 +100,7 @@ def _feedback(row, intake, run, lines):
         for entry, why in intake.refused:
             text.append(f'Refused: {entry}: {why}')
         text.append('')
-    happened = list(run.events) + [f'tampering: {change}' for change in run.tampered]
+    happened = list(run.events) + list(run.notes) + [f'tampering: {change}' for change in run.tampered]
     if run.suspect:
         happened.append('the results held records the grader did not write (forged?): they were ignored')
     if run.tampered:
@@ -108,9 +115,13 @@ def _feedback(row, intake, run, lines):
     return '\n'.join(text) + '\n'
 
 
-def _short(message, chars=600):
+def _short(message, chars=900):
+    """The message on one line; a longer one ends after its last whole sentence within `chars`."""
     message = ' '.join(message.split())
-    return message if len(message) <= chars else message[:chars] + ' ...'
+    if len(message) <= chars:
+        return message
+    end = message.rfind('. ', 0, chars)
+    return (message[:end + 1] if end > 0 else message[:message.rfind(' ', 0, chars)]) + ' [the rest is cut]'
 
 
 def _last_lines(text, count=3):
@@ -133,7 +144,7 @@ def write_outputs(out, case, points, rows):
         used.add(name)
         write_atomic(os.path.join(out, name + '.txt'), lambda handle, row=row: handle.write(row['feedback']),
                      text=True)
-    columns = ['name', 'score', 'max', *points, 'flags']
+    columns = ['name', 'score', 'max', *points, 'flags', 'notes']
 
     def table(handle):
         writer = csv.DictWriter(handle, columns, extrasaction='ignore')

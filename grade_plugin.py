@@ -1,5 +1,8 @@
-"""The pytest plugin that runs inside a graded submission's process and records what happened.
+"""The pytest plugin of the grading process, which runs the tests and records what happened.
 
+The grading process holds the teacher's files, never the submission's: with `worker` settings the
+Recorder makes tests/probes.py send every call of the student's code to the submission's sandboxed
+worker (grade_remote.RemoteProbes) and gives the rng fixture the seed drawn for this grading.
 grade_run.py never imports this module: it reads its source once, at start, and sends it with
 the run's settings through the child's stdin; the child's bootstrap (BOOTSTRAP below) sets the
 resource limits, closes stdin, executes this source and calls pytest.main(args, plugins=[Recorder]).
@@ -9,7 +12,7 @@ appears in the child's argv, environment or files.
 Each record is one line, `json([seq, kind, name, outcome, message]) TAB hmac-sha256(key, json)`,
 written to an inherited file descriptor: kind is 'collect' (a test file is about to be imported),
 'collected' (its outcome), 'item' (a test was collected), 'start' (a test is about to run), 'result'
-(its outcome) or 'finished'.
+(its outcome), 'note' (something the worker's side reported, in message) or 'finished'.
 A per-test (and per-import) timer raises GradeTimeout in the running code.
 """
 import hashlib
@@ -35,11 +38,31 @@ def _on_alarm(signum, frame):
 class Recorder:
     """Writes signed records of collection and test outcomes; skips what the grader already knows."""
 
-    def __init__(self, key, fd, timeout, skip=()):
+    def __init__(self, key, fd, timeout, skip=(), seed=0, worker=None):
         self._sign = lambda text: hmac.new(bytes.fromhex(key), text.encode(), hashlib.sha256).hexdigest()
         self._fd, self._timeout, self._seq = fd, timeout, 0
         self._skip = set(skip)
         self._reports = []
+        self._seed, self._worker, self._remote = seed, worker, None
+
+    def pytest_configure(self, config):
+        config.option.grade_seed = self._seed
+
+    def pytest_sessionstart(self, session):
+        """Route tests/probes.py's calls to the submission's worker (see grade_remote.py)."""
+        if self._worker is None:
+            return
+        import sys
+        import grade_remote
+        import sandbox
+        sys.path.insert(0, os.path.abspath('tests'))
+        import probes
+        settings = dict(self._worker)
+        support = settings.pop('support')
+        self._remote = grade_remote.RemoteProbes(
+            limits=sandbox.Limits(**settings.pop('limits')), support=support and sandbox.Support(**support),
+            note=lambda text: self._write('note', message=text), **settings)
+        probes.use(self._remote)
 
     def _write(self, kind, name='', outcome='', message=''):
         text = json.dumps([self._seq, kind, name, outcome, message[-MESSAGE_CHARS:]])
@@ -89,6 +112,8 @@ class Recorder:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session):
+        if self._remote is not None:
+            self._remote.close()
         self._write('finished')
 
 
@@ -100,6 +125,7 @@ for name, (soft, hard) in settings.pop("limits").items():
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 sys.stdin.close()
 os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+sys.path.append(settings.pop("grader"))   # grade_remote, sandbox, grade_worker: the teacher's, trusted
 namespace = {"__name__": "grade_plugin"}
 exec(compile(settings.pop("plugin"), "grade_plugin.py", "exec"), namespace)
 plugin = namespace["Recorder"](settings.pop("key"), **settings.pop("recorder"))

@@ -1,13 +1,17 @@
-"""Running one submission's tests in its own process, inside limits, and reading back what happened.
+"""Running one submission's tests, inside limits, and reading back what happened.
 
-`Template` holds the release of a case with the hidden tests, in memory, made once; `run_submission`
-writes a fresh copy of it into its own folder, puts the submission's case files in, and runs pytest
-there in a child process (see grade_plugin.BOOTSTRAP) with a memory, CPU-time and file-size limit,
-a per-test timer and a wall-clock budget. When the child dies or hangs, the test (or test file) it
+`Template` holds the release of a case with the hidden tests, in memory, made once. `run_submission`
+writes two folders: the grading folder, the release with the hidden tests and the teacher's own case
+files, where pytest runs in a child process (see grade_plugin.BOOTSTRAP) with a memory, CPU-time and
+file-size limit, a per-test timer and a wall-clock budget; and the worker's folder, the release's
+modules with the submitted case files and tests/probes.py, which the sandboxed worker
+(grade_worker.py, sandbox.py) sees read-only. The grading process never imports the submission: the
+tests reach it through probes.run, answered by the worker (grade_remote.py). When the child dies or hangs, the test (or test file) it
 was running is noted as the cause and pytest runs again without it and without the tests already
 recorded, until the session finishes or the budget is spent. Afterwards the folder is compared with
 the template: a changed or deleted release file, or a new file outside tmp/, is tampering.
 """
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -26,6 +30,7 @@ from handout import case_files, make_release
 HERE = os.path.dirname(os.path.abspath(__file__))
 HIDDEN = 'tests_hidden'
 MAX_ATTEMPTS = 12
+WORKER_TESTS = 'tests/probes.py'   # the one file of tests/ the worker needs
 
 
 @dataclass
@@ -44,6 +49,7 @@ class Run:
     broken_files: dict = field(default_factory=dict)   # test file -> why it could not be collected
     events: list = field(default_factory=list)
     tampered: list = field(default_factory=list)
+    notes: list = field(default_factory=list)       # what the worker's side reported, each once
     suspect: bool = False     # records that fail their signature or sequence: maybe another's doing
     output_tail: str = ''
     seconds: float = 0.0      # wall-clock time of the run, all attempts
@@ -73,6 +79,19 @@ class Template:
                 handle.write(data)
         os.makedirs(os.path.join(folder, 'tmp'))
 
+    def write_worker(self, folder, submitted):
+        """The worker's folder: the release's top-level modules with the submitted case files in place,
+        and tests/probes.py; readable by the worker's uid."""
+        for rel, data in {**self.files, **submitted}.items():
+            if '/' not in rel and rel.endswith('.py') or rel == WORKER_TESTS:
+                path = os.path.join(folder, rel)
+                os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+                with open(path, 'wb') as handle:
+                    handle.write(data)
+                os.chmod(path, 0o644)
+        for top, _, _ in os.walk(folder):
+            os.chmod(top, 0o755)
+
     def changes(self, folder, submitted):
         """Release files changed or deleted in `folder`, and new files outside tmp/."""
         expected = {rel: hashlib.sha256(data).digest() for rel, data in {**self.files, **submitted}.items()}
@@ -97,12 +116,19 @@ def _read_tree(root, skip=None):
     return files
 
 
-def run_submission(template, submitted, test_files, limits, work):
-    """Run `test_files` on the release with `submitted` ({case file: bytes}) in a fresh folder under `work`."""
+def run_submission(template, submitted, test_files, limits, work, slot=0, support=None, seed=0):
+    """Run `test_files` on the release against `submitted` ({case file: bytes}) in fresh folders under
+    `work`: slot is the parallel slot (the worker's uid), support the sandbox's (None: no sandbox)."""
     home = tempfile.mkdtemp(prefix='sub-', dir=work)
-    sandbox = os.path.join(home, secrets.token_hex(8))
-    os.makedirs(sandbox)
-    template.write(sandbox, submitted)
+    grading, worker = os.path.join(home, secrets.token_hex(8)), os.path.join(home, 'worker')
+    os.makedirs(grading)
+    template.write(grading, template.solution)
+    template.write_worker(worker, submitted)
+    os.chmod(home, 0o711)
+    settings = {'seed': seed, 'worker': {
+        'folder': worker, 'case_files': sorted(submitted), 'slot': slot, 'output_path': os.path.join(home, 'worker-output'),
+        'support': support and dataclasses.asdict(support),
+        'limits': {'memory_mb': limits.memory_mb, 'cpu_seconds': int(limits.wall) + 1, 'output_mb': limits.output_mb}}}
     start = time.monotonic()
     run, deadline = Run(), start + limits.wall
     skip, ignore = set(), set()
@@ -112,24 +138,26 @@ def run_submission(template, submitted, test_files, limits, work):
             if left <= 1:
                 run.events.append(f'the time limit of {limits.wall:.0f} s for the whole submission was reached')
                 break
-            if set(test_files) <= ignore or _attempt(sandbox, home, test_files, limits, left, skip, ignore, run):
+            if set(test_files) <= ignore or _attempt(grading, home, test_files, limits, left, skip, ignore, run,
+                                                     settings):
                 break
-        run.tampered = template.changes(sandbox, submitted)
+        run.tampered = template.changes(grading, template.solution)
+        run.output_tail = (_tail(os.path.join(home, 'output')) + '\n' + _tail(settings['worker']['output_path'])).strip()
         run.seconds = time.monotonic() - start
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return run
 
 
-def _attempt(sandbox, home, test_files, limits, seconds, skip, ignore, run):
+def _attempt(sandbox, home, test_files, limits, seconds, skip, ignore, run, worker_settings):
     """One pytest process; True when its session finished. Adds what it recorded to `run`."""
     key = secrets.token_hex(32)
     results_path, output_path = os.path.join(home, 'results'), os.path.join(home, 'output')
     results = os.open(results_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     for_child = os.open(results_path, os.O_WRONLY | os.O_APPEND)   # it can add records, not rewrite them
     plugin = _read_bytes(grade_plugin.__file__).decode('utf-8')
-    settings = {'limits': _rlimits(limits, seconds), 'plugin': plugin, 'key': key,
-                'recorder': {'fd': for_child, 'timeout': limits.per_test, 'skip': sorted(skip)},
+    settings = {'limits': _rlimits(limits, seconds), 'plugin': plugin, 'key': key, 'grader': HERE,
+                'recorder': {'fd': for_child, 'timeout': limits.per_test, 'skip': sorted(skip), **worker_settings},
                 'args': ['-c', 'pytest.ini', '--rootdir', '.', '-p', 'no:cacheprovider', '-q', '-o', 'addopts=',
                          '--continue-on-collection-errors', '--show-capture=no', '--tb=short',
                          '--basetemp', os.path.join('tmp', 'pytest')] + [f for f in test_files if f not in ignore]}
@@ -145,8 +173,7 @@ def _attempt(sandbox, home, test_files, limits, seconds, skip, ignore, run):
     finally:
         os.close(results)
     where = os.path.realpath(sandbox) + os.sep   # messages name the student's files as they know them
-    records = [[field.replace(where, '') for field in record] for record in records]
-    run.output_tail = _tail(output_path).replace(where, '')
+    records = [[field.replace(where, '').replace('/sub/', '') for field in record] for record in records]
     return _take(records, ending, skip, ignore, run)
 
 
@@ -227,6 +254,9 @@ def _take(records, ending, skip, ignore, run):
             current = None
             run.outcomes.setdefault(name, (outcome, message))
             skip.add(name)
+        elif kind == 'note':
+            if message not in run.notes:
+                run.notes.append(message)
         elif kind == 'finished':
             if current is None:
                 return True
@@ -247,6 +277,8 @@ def _take(records, ending, skip, ignore, run):
 
 
 def _tail(path, size=2000):
+    if not os.path.exists(path):
+        return ''
     with open(path, 'rb') as handle:
         handle.seek(max(0, os.path.getsize(path) - size))
         return handle.read().decode('utf-8', 'replace')

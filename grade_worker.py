@@ -111,10 +111,10 @@ def _numpy_names():
     return {name: id(value) for name, value in vars(np).items()}
 
 
-def _notes(numpy_before):
+def _notes(numpy_before, modules_before):
     """Sentences about what the submission's imports did that a submission has no need to do."""
-    found = sorted({name.split('.')[0] for name in sys.modules if name.split('.')[0] in WATCHED
-                    or name.startswith('grade')})
+    found = sorted({name.split('.')[0] for name in set(sys.modules) - modules_before
+                    if name.split('.')[0] in WATCHED or name.startswith('grade')})
     notes = [f'the submission imported {name}, which the grading of its code does not use' for name in found]
     now = _numpy_names()
     changed = sorted(name for name, ident in numpy_before.items() if now.get(name) != ident)
@@ -138,22 +138,22 @@ def main(case_files):
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     sys.stdout = os.fdopen(1, 'w', buffering=1)
     sys.path[:0] = [os.getcwd(), os.path.join(os.getcwd(), 'tests')]
-    before = _numpy_names()
+    import probes
+    before, modules = _numpy_names(), set(sys.modules)
     errors = {}
     for name in case_files:
         try:
             __import__(name[:-3])
         except BaseException as error:
             errors[name] = [type(error).__name__, str(error)[:2000], _where(error)]
-    import probes
-    write_message(replies, {'ready': _notes(before), 'errors': errors})
+    write_message(replies, {'ready': _notes(before, modules), 'errors': errors})
     while True:
         try:
             request = read_message(requests, 1 << 30)
         except EOFError:
             break
         answer = _answer(request, probes)
-        answer['notes'] = _notes(before)
+        answer['notes'] = _notes(before, modules)
         try:
             write_message(replies, answer)
         except ProtocolError as error:

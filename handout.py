@@ -23,10 +23,10 @@ CASES = (1, 2)
 ROOT = os.path.dirname(os.path.abspath(__file__))
 MARKER = re.compile(r'^(\s*)### (BEGIN SOLUTION|END SOLUTION)\b(.*)$')
 DEF = re.compile(r'^(\s*)(?:async\s+)?(def|class)\s+(\w+)')
-NOT_COPIED = ('handout.py', 'grade', 'report')   # top-level files whose names start so stay with the teacher
+NOT_COPIED = ('handout.py', 'grade', 'report', 'sandbox')   # top-level files whose names start so stay with the teacher
 FILES = ('requirements.txt', 'pytest.ini')        # copied as they are, and data/ whole
 TESTS = {   # the release's tests: the helpers, the tests that teach, and the tests no TODO touches
-    case: ('conftest.py', 'gradcheck.py', 'diagnose.py', 'test_dataloader.py', 'test_visualize.py')
+    case: ('conftest.py', 'gradcheck.py', 'diagnose.py', 'probes.py', 'test_dataloader.py', 'test_visualize.py')
     + tuple(f'test_case{c}.py' for c in CASES if c <= case) for case in CASES}
 FALLBACK = {   # regions whose release body is working code rather than a raise (an optional fast path)
     ('optimizer.py', 'SGD._update_fast'): 'self._update_plain(param, grad, state, decay)'}

@@ -7,14 +7,16 @@ Built from three Debian tools, none of them Python's:
   script, and a small writable tmpfs at /tmp; no network device but its own loopback, no view of the
   host's processes or unix socket files. `--die-with-parent` and the PID namespace end every process
   of the worker, `setsid` double forks included, when its first process ends.
+- `prlimit` caps processes, address space, CPU seconds and the size of any file written (never above
+  the grading process's own limits, which nothing inside bubblewrap may raise).
 - `setpriv` drops to an unprivileged uid of the worker's own (one per parallel slot, so the process
   limit counts only that slot), with no capabilities and no-new-privs.
-- `prlimit` caps processes, address space, CPU seconds and the size of any file written.
 As root the worker also joins a cgroup v2 of its own (cgroup.kill ends everything in it at once).
 Without root, bubblewrap's unprivileged form (a user namespace) is used where the kernel allows it;
 `support()` says which pieces are missing and what that means.
 """
 import os
+import resource
 import secrets
 import shutil
 import subprocess
@@ -137,9 +139,16 @@ def command(slot, folder, argv, limits, found):
     drop = (['setpriv', '--reuid', uid, '--regid', uid, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
              '--no-new-privs'] if found.root else [])
     megabyte = 1024 * 1024
-    limit = ['prlimit', f'--nproc={limits.processes}', f'--as={limits.memory_mb * megabyte}',
-             f'--cpu={limits.cpu_seconds}', f'--fsize={limits.output_mb * megabyte}', '--core=0', '--']
-    return base + system + places + environment + drop + limit + argv
+    limit = ['prlimit', f'--nproc={_within("NPROC", limits.processes)}',
+             f'--as={_within("AS", limits.memory_mb * megabyte)}', f'--cpu={_within("CPU", limits.cpu_seconds)}',
+             f'--fsize={_within("FSIZE", limits.output_mb * megabyte)}', '--core=0', '--']
+    return base + system + places + environment + limit + drop + argv
+
+
+def _within(name, value):
+    """value, or this process's hard limit when lower: inside bubblewrap no limit can be raised."""
+    hard = resource.getrlimit(getattr(resource, 'RLIMIT_' + name))[1]
+    return value if hard == resource.RLIM_INFINITY else min(value, hard)
 
 
 def _link_or_dir(path):

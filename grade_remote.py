@@ -1,0 +1,161 @@
+"""The trusted side's end of a submission's worker: probes.run sent to the sandbox, the outputs back.
+
+grade_plugin's Recorder installs a RemoteProbes as tests/probes.py's runner in the grading process,
+which holds the teacher's files, not the submission's: every call of the student's code in a test
+becomes a request to the worker (grade_worker.py), started in the sandbox (sandbox.py) at the first
+call and again after it died. What comes back is only data, checked against the wire format's caps;
+the test compares it with the reference's numbers in this process. A worker that hangs is stopped by
+the test's timer (GradeTimeout, raised here while waiting); one whose imports hang or crash is not
+started again: every later call fails at once with the same sentence.
+"""
+import os
+import resource
+import subprocess
+import sys
+
+import sandbox
+from grade_worker import ProtocolError, read_message, write_message
+
+MAX_REPLY_BYTES = 64 * 1024 * 1024
+MAX_STARTS = 12
+
+
+class SubmissionError(Exception):
+    """The student's code raised, crashed, hung, or answered with something that is not the wire format."""
+
+
+class RemoteProbes:
+    """probes.run(name, **inputs) answered by the worker of one submission (see the module's docstring).
+
+    folder: the read-only copy of the release with the submitted files; support: sandbox.Support, or
+    None for --no-sandbox (a plain child process, with the limits); note(text): reports an event.
+    """
+
+    def __init__(self, folder, case_files, slot, limits, support, output_path, note):
+        self.folder, self.case_files, self.slot = folder, case_files, slot
+        self.limits, self.support, self.output_path, self.note = limits, support, output_path, note
+        self.process, self.cgroup, self.starts, self.broken, self.notes = None, None, 0, '', set()
+
+    def __call__(self, name, inputs):
+        if self.broken:
+            raise SubmissionError(self.broken)
+        if self.process is None:
+            self._start()
+        try:
+            write_message(self.process.stdin, {'probe': name, 'inputs': inputs})
+            reply = self._reply()
+        except BaseException:        # a timeout while waiting, or the worker died: it starts anew
+            self.close()
+            raise
+        if 'ok' in reply and isinstance(reply['ok'], dict):
+            return reply['ok']
+        if 'error' in reply and isinstance(reply['error'], list) and len(reply['error']) == 3:
+            kind, message, where = (str(part) for part in reply['error'])
+            at = f' (at {where})' if where else ''
+            if kind == 'NotImplementedError':
+                raise NotImplementedError(message + at)
+            raise SubmissionError(f'your code raised {kind}: {message}{at}')
+        self.close()
+        raise SubmissionError('the worker answered with something that is not a reply (forged?)')
+
+    def _argv(self):
+        python = [sys.executable, '-I', '-B']
+        if self.support is None:
+            return python + [sandbox.WORKER, *self.case_files]
+        return sandbox.command(self.slot, self.folder, python + ['/grader/grade_worker.py', *self.case_files],
+                               self.limits, self.support)
+
+    def _start(self):
+        self.starts += 1
+        if self.starts > MAX_STARTS:
+            self.broken = f'the worker running your code was started {MAX_STARTS} times; no more'
+            raise SubmissionError(self.broken)
+        self.cgroup = sandbox.Cgroup(self.support.cgroup if self.support else '')
+        with open(self.output_path, 'ab') as output:
+            self.process = subprocess.Popen(self._argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=output, cwd=self.folder, env=_plain_environment(),
+                                            preexec_fn=self._prepare)
+        try:
+            reply = self._reply()
+        except BaseException as error:
+            self.close()
+            why = 'took longer than the per-test limit' if type(error).__name__ == 'GradeTimeout' else str(error)
+            self.broken = f'importing your files failed: {why}'
+            raise SubmissionError(self.broken) from None
+        for name, (kind, message, where) in dict(reply.get('errors') or {}).items():
+            self.note(f'importing {name} raised {kind}: {message}' + (f' (at {where})' if where else ''))
+
+    def _prepare(self):
+        """In the child before exec: join the cgroup; without the sandbox, set the limits here."""
+        self.cgroup.join()
+        if self.support is None:
+            megabyte = 1024 * 1024
+            for name, value in (('RLIMIT_AS', self.limits.memory_mb * megabyte), ('RLIMIT_CPU', self.limits.cpu_seconds),
+                                ('RLIMIT_FSIZE', self.limits.output_mb * megabyte), ('RLIMIT_CORE', 0)):
+                resource.setrlimit(getattr(resource, name), (value, value))
+
+    def _reply(self):
+        """The worker's next message; its notes are passed on once each."""
+        try:
+            reply = read_message(self.process.stdout, MAX_REPLY_BYTES)
+        except EOFError:
+            raise SubmissionError(f'the process running your code {self._ending()}') from None
+        except ProtocolError as error:
+            self.note(f'the worker\'s reply was not the wire format (forged?): {error}')
+            raise SubmissionError(f'the reply to this call was not the wire format: {error}') from None
+        if not isinstance(reply, dict):
+            raise SubmissionError('the reply to this call was not the wire format')
+        for text in reply.get('notes') or reply.get('ready') or []:
+            if str(text) not in self.notes:
+                self.notes.add(str(text))
+                self.note(str(text)[:300])
+        return reply
+
+    def _ending(self):
+        code = self.process.wait()
+        if code == -25 or code == 128 + 25:
+            return f'was killed: File too large (more than {self.limits.output_mb} MB printed or written)'
+        if code < 0 or code > 128:
+            number = -code if code < 0 else code - 128
+            return {9: f'was killed (signal 9: out of memory above {self.limits.memory_mb} MB, or the CPU-time limit)',
+                    24: 'was killed for using more CPU time than the limit allows',
+                    11: 'crashed (segmentation fault)'}.get(number, f'was killed by signal {number}')
+        return f'ended (exit code {code})'
+
+    def close(self):
+        """End the worker and everything it started; say if it had left processes running."""
+        if self.process is None:
+            return
+        left = self._leftovers()
+        if left:
+            self.note(f'your code left {left} process(es) running (setsid or a fork?): they were killed')
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.cgroup.kill()
+        self.process = None
+
+    def _leftovers(self):
+        """Processes in the worker's cgroup beyond bubblewrap's two and the worker (PID namespace 1 and 2)."""
+        count = 0
+        for pid in self.cgroup.processes():
+            if pid == self.process.pid:
+                continue
+            try:
+                with open(f'/proc/{pid}/status') as handle:
+                    inner = [line.split()[-1] for line in handle if line.startswith('NSpid:')]
+            except OSError:
+                continue
+            count += bool(inner) and inner[0] not in ('1', '2')
+        return count
+
+
+def _plain_environment():
+    return {'PATH': '/usr/bin:/bin', 'LANG': 'C.UTF-8', 'OPENBLAS_NUM_THREADS': '1', 'OMP_NUM_THREADS': '1',
+            'MPLBACKEND': 'Agg'}
