@@ -13,6 +13,8 @@ import re
 from files import write_atomic
 
 EXPLAIN = [   # (found in a failure's message, flag, what it means for the student, keep the message too)
+    ('importing your files failed: took longer', 'timeout', 'importing your files took longer than the per-test '
+     'limit of {per_test:g} s (an infinite loop at the top level of a file?)', False),
     ('GradeTimeout', 'timeout', 'took longer than the per-test limit of {per_test:g} s (an infinite loop?)', False),
     ('MemoryError', 'memory', 'ran out of memory (the limit is {memory_mb} MB)', True),
     ('File too large', 'output', 'printed or wrote more than the {output_mb} MB limit', False),
@@ -21,7 +23,8 @@ EXPLAIN = [   # (found in a failure's message, flag, what it means for the stude
     ('the process running your code', 'crash', 'the process running your code stopped during this test', True),
 ]
 NOTE_FLAGS = (   # (found in a note of the worker's side, flag)
-    ('imported', 'suspicious'), ('replaced numpy', 'suspicious'), ('forged', 'suspicious'),
+    ('imported', 'suspicious'), ('tried to import', 'suspicious'), ('replaced numpy', 'suspicious'),
+    ('forged', 'suspicious'),
     ('left', 'processes'), ('SyntaxError', 'syntax error'), ('PermissionError', 'writes refused'),
     ('Read-only file system', 'writes refused'), ('importing your files failed', 'crash'))
 

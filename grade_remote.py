@@ -10,6 +10,7 @@ started again: every later call fails at once with the same sentence.
 """
 import os
 import resource
+import signal
 import subprocess
 import sys
 
@@ -35,18 +36,27 @@ class RemoteProbes:
         self.folder, self.case_files, self.slot = folder, case_files, slot
         self.limits, self.support, self.output_path, self.note = limits, support, output_path, note
         self.process, self.cgroup, self.starts, self.broken, self.notes = None, None, 0, '', set()
+        self.calls = 0
 
     def __call__(self, name, inputs):
         if self.broken:
             raise SubmissionError(self.broken)
         if self.process is None:
             self._start()
+        self.calls += 1
         try:
-            write_message(self.process.stdin, {'probe': name, 'inputs': inputs})
+            write_message(self.process.stdin, {'id': self.calls, 'probe': name, 'inputs': inputs})
+        except OSError:
+            pass                     # it has ended: reading its reply says how
+        try:
             reply = self._reply()
         except BaseException:        # a timeout while waiting, or the worker died: it starts anew
-            self.close()
+            self.close(at_once=True)
             raise
+        if reply.get('id') != self.calls:
+            self.note('a reply came that answers no request of the grader (forged?): the worker was restarted')
+            self.close(at_once=True)
+            raise SubmissionError('the reply to this call answered another request (forged?)')
         if 'ok' in reply and isinstance(reply['ok'], dict):
             return reply['ok']
         if 'error' in reply and isinstance(reply['error'], list) and len(reply['error']) == 3:
@@ -55,7 +65,7 @@ class RemoteProbes:
             if kind == 'NotImplementedError':
                 raise NotImplementedError(message + at)
             raise SubmissionError(f'your code raised {kind}: {message}{at}')
-        self.close()
+        self.close(at_once=True)
         raise SubmissionError('the worker answered with something that is not a reply (forged?)')
 
     def _argv(self):
@@ -78,7 +88,7 @@ class RemoteProbes:
         try:
             reply = self._reply()
         except BaseException as error:
-            self.close()
+            self.close(at_once=True)
             why = 'took longer than the per-test limit' if type(error).__name__ == 'GradeTimeout' else str(error)
             self.broken = f'importing your files failed: {why}'
             raise SubmissionError(self.broken) from None
@@ -122,24 +132,29 @@ class RemoteProbes:
                     11: 'crashed (segmentation fault)'}.get(number, f'was killed by signal {number}')
         return f'ended (exit code {code})'
 
-    def close(self):
-        """End the worker and everything it started; say if it had left processes running."""
+    def close(self, at_once=False):
+        """End the worker and everything it started (at_once: without waiting for it to end by itself);
+        say if it had left processes running. The test's timer waits until this is done."""
         if self.process is None:
             return
-        left = self._leftovers()
-        if left:
-            self.note(f'your code left {left} process(es) running (setsid or a fork?): they were killed')
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         try:
-            self.process.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.cgroup.kill()
-        self.process = None
+            left = self._leftovers()
+            if left:
+                self.note(f'your code left {left} process(es) running (setsid or a fork?): they were killed')
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
+            try:
+                self.process.wait(timeout=0 if at_once else 2)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.cgroup.kill()
+            self.process = None
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
     def _leftovers(self):
         """Processes in the worker's cgroup beyond bubblewrap's two and the worker (PID namespace 1 and 2)."""

@@ -10,7 +10,8 @@ The wire format, both ways, is plain data: one JSON line {"body": tree, "sizes":
 that many bytes for each array, each one `.npy` file, read with np.load(allow_pickle=False) under size
 caps; in the tree an array is {"npy": its index}. Never pickle.
 
-Replies: {"ok": outputs}, {"error": [type name, message, where]}, {"ready": notes} after the imports.
+Requests: {"id": n, "probe": name, "inputs": {...}}. Replies: {"ok": outputs} or {"error": [type name,
+message, where]}, with the request's id and the notes; {"ready": notes, "errors": ...} after the imports.
 The worker keeps the protocol's stdout to itself and points fd 1 (print) at stderr, so what the student
 prints cannot pass for a reply. The notes it sends (the submission imported the test framework, changed
 numpy, ...) are hints for the teacher; no point depends on anything the worker says about itself.
@@ -107,15 +108,29 @@ def _where(error):
     return f'{os.path.relpath(frames[-1].filename, here)}:{frames[-1].lineno}' if frames else ''
 
 
+class _Watch:
+    """A finder first on sys.meta_path that finds nothing and keeps the names of grader modules asked for."""
+
+    def __init__(self):
+        self.asked = set()
+
+    def find_spec(self, name, path=None, target=None):
+        root = name.split('.')[0]
+        if root in WATCHED or root.startswith('grade'):
+            self.asked.add(root)
+        return None
+
+
 def _numpy_names():
     return {name: id(value) for name, value in vars(np).items()}
 
 
-def _notes(numpy_before, modules_before):
-    """Sentences about what the submission's imports did that a submission has no need to do."""
-    found = sorted({name.split('.')[0] for name in set(sys.modules) - modules_before
-                    if name.split('.')[0] in WATCHED or name.startswith('grade')})
-    notes = [f'the submission imported {name}, which the grading of its code does not use' for name in found]
+def _notes(numpy_before, modules_before, watch):
+    """Sentences about what the submission did that a submission has no need to do."""
+    found = {name.split('.')[0] for name in set(sys.modules) - modules_before
+             if name.split('.')[0] in WATCHED or name.startswith('grade')}
+    notes = [f'the submission imported {name}, which the grading of its code does not use' for name in sorted(found)]
+    notes += [f'the submission tried to import {name}, which it cannot reach' for name in sorted(watch.asked - found)]
     now = _numpy_names()
     changed = sorted(name for name, ident in numpy_before.items() if now.get(name) != ident)
     if changed:
@@ -139,21 +154,22 @@ def main(case_files):
     sys.stdout = os.fdopen(1, 'w', buffering=1)
     sys.path[:0] = [os.getcwd(), os.path.join(os.getcwd(), 'tests')]
     import probes
-    before, modules = _numpy_names(), set(sys.modules)
+    before, modules, watch = _numpy_names(), set(sys.modules), _Watch()
+    sys.meta_path.insert(0, watch)
     errors = {}
     for name in case_files:
         try:
             __import__(name[:-3])
         except BaseException as error:
             errors[name] = [type(error).__name__, str(error)[:2000], _where(error)]
-    write_message(replies, {'ready': _notes(before, modules), 'errors': errors})
+    write_message(replies, {'ready': _notes(before, modules, watch), 'errors': errors})
     while True:
         try:
             request = read_message(requests, 1 << 30)
         except EOFError:
             break
         answer = _answer(request, probes)
-        answer['notes'] = _notes(before, modules)
+        answer['id'], answer['notes'] = request.get('id'), _notes(before, modules, watch)
         try:
             write_message(replies, answer)
         except ProtocolError as error:
