@@ -3,13 +3,21 @@
 A solution region is a run of lines inside one function body, between two comment lines indented
 like the code they wrap:
 
-    ### BEGIN SOLUTION case 1      (or `case 2`, or `case 1 2` for a region both cases leave to students)
+    ### BEGIN SOLUTION case 2                 a TODO of case 2 (`case 1 2`: of both cases)
+    ### BEGIN SOLUTION case 2 (given in 1)    a TODO of case 2 whose solution case 1's code needs to run
     ...the solution...
     ### END SOLUTION
 
-The release of case c holds each region of case c as its TODO comment (`TODOS`: what to compute, in the
-lecture's notation, with the shapes) and a `raise NotImplementedError` naming the file and the TODO; the
-rest as it is. For the grader: `make_release(out_dir, case)` and `case_files(case)`.
+In the release of case c a region is
+- a TODO when c is one of its cases: its TODO comment (`TODOS`: what to compute, in the lecture's
+  notation, with the shapes) and a `raise NotImplementedError` naming the file and the TODO;
+- given (the solution, without the markers) when c comes after its first case (that TODO is behind
+  the students) or is named in `(given in ...)`;
+- withheld otherwise, a case still ahead: a `raise NotImplementedError` saying which case brings it,
+  and not one line of the solution.
+`make_release` checks what it wrote and refuses a release holding a line of a withheld region or of a
+TODO. For the grader: `make_release(out_dir, case)` and `case_files(case)`; for the student README:
+`todo_regions(case)` and `given_regions(case)`, lists of (file, qualified function name).
 """
 import argparse
 import json
@@ -84,6 +92,21 @@ class MarkerError(ValueError):
     """A solution marker that is unbalanced, nested, of an unknown case, or outside a function."""
 
 
+class LeakError(ValueError):
+    """A release would hold a line of a solution its case must not see."""
+
+
+class Cases(frozenset):
+    """The cases a region is a TODO of; `given`: the earlier cases it is given in (`(given in ...)`)."""
+    given = frozenset()
+
+    def role(self, case):
+        """'todo', 'given' or 'withheld': what the region is in the release of `case`."""
+        if case in self:
+            return 'todo'
+        return 'given' if case in self.given or case > min(self) else 'withheld'
+
+
 def _enclosing(lines, index, indent):
     """'Class.function' (or 'function') of the function whose body holds line `index`, else None."""
     names, limit = [], len(indent)
@@ -102,21 +125,30 @@ def _enclosing(lines, index, indent):
     return '.'.join(reversed(names)) or None
 
 
+GIVEN = re.compile(r'^(.*?)\(given in ([^)]*)\)\s*$')
+
+
 def _begin(name, lines, i, indent, rest):
     """(cases, function) of the region that line i opens; MarkerError if either is missing."""
-    words = rest.split()
-    if len(words) < 2 or words[0] != 'case' or not set(words[1:]) <= {str(c) for c in CASES}:
+    given_match = GIVEN.match(rest)
+    words, given = (given_match.group(1).split(), given_match.group(2).split()) if given_match else (rest.split(), [])
+    known = {str(c) for c in CASES}
+    if len(words) < 2 or words[0] != 'case' or not set(words[1:]) | set(given) <= known:
         raise MarkerError(f'{name}:{i + 1}: unknown case in {lines[i].strip()!r}: expected '
-                          f"'case 1', 'case 2' or 'case 1 2'")
+                          f"'case N', 'case N M' or 'case N (given in K)' with N, M, K among {CASES}")
     function = _enclosing(lines, i, indent)
     if function is None:
         raise MarkerError(f'{name}:{i + 1}: a region must lie inside one function body')
-    return frozenset(int(w) for w in words[1:]), function
+    cases = Cases(int(w) for w in words[1:])
+    cases.given = frozenset(int(w) for w in given)
+    if cases & cases.given:
+        raise MarkerError(f'{name}:{i + 1}: a case cannot both have the TODO and be given it: {lines[i].strip()!r}')
+    return cases, function
 
 
 def regions(path, name=None):
-    """[(begin, end, cases, function)] of the file's regions: 0-based marker lines, a frozenset of
-    cases, the qualified function name. MarkerError naming file and line for any malformed marker."""
+    """[(begin, end, cases, function)] of the file's regions: 0-based marker lines, the Cases (a
+    frozenset of the cases it is a TODO of, with .given), the qualified function name. MarkerError naming file and line for any malformed marker."""
     name = name or os.path.basename(path)
     with open(path, encoding='utf-8') as file:
         lines = file.read().split('\n')
@@ -126,7 +158,7 @@ def regions(path, name=None):
         if not match:
             if line.lstrip().startswith(('### BEGIN', '### END')):
                 raise MarkerError(f'{name}:{i + 1}: {line.strip()!r} is not a marker: expected '
-                                  f"'### BEGIN SOLUTION case 1|2|1 2' or '### END SOLUTION'")
+                                  f"'### BEGIN SOLUTION case N ...' or '### END SOLUTION'")
             continue
         indent, kind, rest = match.groups()
         if kind == 'BEGIN SOLUTION':
@@ -161,8 +193,24 @@ def case_files(case, source_dir=None):
     return [f for f in modules(source_dir) if any(case in r[2] for r in regions(os.path.join(source_dir, f)))]
 
 
+def _regions_of(case, role, source_dir=None):
+    source_dir = source_dir or ROOT
+    return [(name, function) for name in modules(source_dir)
+            for _, _, cases, function in regions(os.path.join(source_dir, name)) if cases.role(case) == role]
+
+
+def todo_regions(case, source_dir=None):
+    """[(file, qualified function name)] of the TODOs of case `case`, in file order."""
+    return _regions_of(_check_case(case), 'todo', source_dir)
+
+
+def given_regions(case, source_dir=None):
+    """[(file, qualified function name)] of the regions whose solution the release of `case` gives."""
+    return _regions_of(_check_case(case), 'given', source_dir)
+
+
 def strip(path, case, name=None):
-    """The text of the file with each region of `case` replaced by its TODO; the others lose only their markers."""
+    """The text of the file for the release of `case`: each region a TODO, given, or withheld (see above)."""
     name = name or os.path.basename(path)
     found = regions(path, name)
     with open(path, encoding='utf-8') as file:
@@ -171,9 +219,24 @@ def strip(path, case, name=None):
     for begin, end, cases, function in found:
         out += lines[at:begin]
         indent = lines[begin][:len(lines[begin]) - len(lines[begin].lstrip())]
-        out += _todo(name, function, indent) if case in cases else lines[begin + 1:end]
+        role = cases.role(case)
+        out += (_todo(name, function, indent) if role == 'todo' else lines[begin + 1:end] if role == 'given'
+                else [indent + f'raise NotImplementedError({name + ": " + function + " comes with case " + str(min(cases))!r})'])
         at = end + 1
     return '\n'.join(out + lines[at:])
+
+
+def leaks(path, case, text, name=None):
+    """[(function, line)] of the solution lines of the file's TODO and withheld regions that `text`
+    (its release) holds; lines the file also has outside those regions do not count."""
+    found = [r for r in regions(path, name) if r[2].role(case) != 'given']
+    with open(path, encoding='utf-8') as file:
+        lines = file.read().split('\n')
+    hidden = {i for begin, end, _, _ in found for i in range(begin, end + 1)}
+    elsewhere = {line.strip() for i, line in enumerate(lines) if i not in hidden}
+    released = {line.strip() for line in text.split('\n')}
+    return [(function, line.strip()) for begin, end, _, function in found for line in lines[begin + 1:end]
+            if line.strip() and line.strip() not in elsewhere and line.strip() in released]
 
 
 def _todo(name, function, indent):
@@ -271,6 +334,10 @@ def make_release(out_dir, case, source_dir=None):
 def _fill(out, case, source):
     """Write every file of the release into the folder `out`."""
     texts = {name: strip(os.path.join(source, name), case) for name in modules(source)}
+    leaked = [f'{name}: {function}: {line}' for name, text in texts.items()
+              for function, line in leaks(os.path.join(source, name), case, text)]
+    if leaked:
+        raise LeakError(f'the case-{case} release would hold solution lines it must not: ' + '; '.join(leaked[:5]))
     texts.update({name: student_notebook(os.path.join(source, name), source)
                   for name in sorted(os.listdir(source)) if name.endswith('.ipynb')})
     texts['README.md'] = student_readme(case, source)
@@ -293,7 +360,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         make_release(args.out, args.case)
-    except (MarkerError, FileExistsError) as error:
+    except (MarkerError, LeakError, FileExistsError) as error:
         sys.exit(f'handout.py: {error}')
     print(f'case {args.case} release written to {args.out}: students edit {", ".join(case_files(args.case))}')
 

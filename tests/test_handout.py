@@ -80,8 +80,24 @@ def test_regions_of_the_case_become_todos_and_no_solution_line_leaks(release):
             assert not leaked, (name, function, leaked)
     for line in SOLUTION_LINES[1] + (SOLUTION_LINES[2] if case == 2 else ()):
         assert not any(line in t for t in text.values()), line
-    if case == 1:   # case 2's solutions stay, without their markers
-        assert all(any(line in t for t in text.values()) for line in SOLUTION_LINES[2])
+    if case == 1:   # case 2's solutions are withheld, but FCLayer.forward, which case 1's model needs, is given
+        assert not any(line in t for line in SOLUTION_LINES[2] for t in text.values())
+        assert 'u = Input @ self.W' in text['layers.py']
+        assert "raise NotImplementedError('layers.py: ReLULayer.forward comes with case 2')" in text['layers.py']
+
+
+def test_todo_and_given_regions_list_each_case():
+    assert handout.given_regions(1) == [('layers.py', 'FCLayer.forward')] and handout.given_regions(2) == []
+    assert ('optimizer.py', 'SGD._update_plain') in handout.todo_regions(1)
+    assert ('layers.py', 'FCLayer.forward') not in handout.todo_regions(1)
+    assert set(handout.todo_regions(1)) < set(handout.todo_regions(2))
+
+
+def test_a_release_that_would_leak_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(handout, 'strip', lambda path, case, name=None: open(path, encoding='utf-8').read())
+    with pytest.raises(handout.LeakError, match=r'case-1 release would hold .*criterion.py: softmax_parts: '):
+        handout.make_release(tmp_path / 'out', 1)
+    assert os.listdir(tmp_path) == []
 
 
 def test_files_without_regions_of_the_case_are_copied_as_they_are(release):
@@ -152,6 +168,8 @@ BAD_MARKERS = {   # module text: what the error must say (file:line and the faul
     'def f():\n    if True:\n        ### BEGIN SOLUTION case 1\n        x = 1\n    ### END SOLUTION\n':
         r'bad\.py:5: END SOLUTION must be indented like its BEGIN',
     'def f():\n    ### BEGIN SOLUTIONS case 1\n': r"bad\.py:2: .* is not a marker",
+    'def f():\n    ### BEGIN SOLUTION case 2 (given in 2)\n    return 1\n    ### END SOLUTION\n':
+        r'bad\.py:2: a case cannot both have the TODO and be given it',
 }
 
 
@@ -221,4 +239,4 @@ def test_a_student_who_writes_only_the_plain_sgd_passes_the_fast_tests_too(tmp_p
     assert text.count(raise_line) == 1
     (out / 'optimizer.py').write_text(text.replace(raise_line, '\n'.join(source[begin + 1:end])), encoding='utf-8')
     results = run_pytest(out, tmp_path / 'plain.xml', '-k', 'sgd')
-    assert len(results) == 4 and all(outcome == 'passed' for outcome, _ in results.values()), results
+    assert len(results) == 6 and all(outcome == 'passed' for outcome, _ in results.values()), results
