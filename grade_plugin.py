@@ -35,6 +35,13 @@ def _on_alarm(signum, frame):
     raise GradeTimeout('took longer than the per-test time limit (an infinite loop?)')
 
 
+def _plain(message):
+    """The message without the exception's name when that says nothing to a student."""
+    for prefix in ('Failed: ', 'grade_remote.SubmissionError: '):
+        message = message[len(prefix):] if message.startswith(prefix) else message
+    return message
+
+
 class Recorder:
     """Writes signed records of collection and test outcomes; skips what the grader already knows."""
 
@@ -102,7 +109,7 @@ class Recorder:
         for report in self._reports:
             if report.failed and outcome != 'failed':
                 crash = getattr(report.longrepr, 'reprcrash', None)
-                outcome, message = 'failed', crash.message if crash else str(report.longrepr)
+                outcome, message = 'failed', _plain(crash.message if crash else str(report.longrepr))
             elif report.skipped and outcome == 'passed':
                 outcome, message = 'skipped', str(report.longrepr)
         self._write('result', item.nodeid, outcome, message)

@@ -1,0 +1,92 @@
+"""Wall time of grade.py: 20 mixed case-1 submissions, then one healthy submission alone.
+
+    python bench/grade_time.py                      # this checkout
+    python bench/grade_time.py --old /tmp/old       # and an older checkout (e.g. `git archive main`)
+
+The mix is the one docs/teachers.md reports: 8 correct, 2 unmodified releases, 2 gradients summed over
+the batch, 2 momentum sign errors, a syntax error, a loop at import, a loop in the softmax backward,
+os._exit at import, megabytes of printing and a memory hog, built from each checkout's own files.
+grade.py runs with its defaults (2 jobs on 2 cores); each checkout grades in a fresh temporary folder.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CALL = '        delta = subtract_targets('
+MIX = {   # name: (how many, {case file: (old text, new text)} applied to the teacher's files; None: the release)
+    'correct': (8, {}),
+    'release': (2, None),
+    'summed': (2, {'criterion.py': ('        delta /= len(self.gt)\n', '')}),
+    'momentum_sign': (2, {'optimizer.py': ('v[...] = self.momentum * v - self.learning_rate',
+                                           'v[...] = self.momentum * v + self.learning_rate')}),
+    'syntax': (1, {'criterion.py': ('import numpy as np\n', 'import numpy as np\ndef oops(:\n')}),
+    'loop_import': (1, {'optimizer.py': ('import numpy as np\n', 'import numpy as np\nwhile True:\n    pass\n')}),
+    'loop_call': (1, {'criterion.py': (CALL, '        while True:\n            pass\n' + CALL)}),
+    'exit': (1, {'optimizer.py': ('import numpy as np\n', 'import numpy as np\nimport os\nos._exit(0)\n')}),
+    'printing': (1, {'criterion.py': (CALL, "        print('x' * 10 ** 7)\n" + CALL)}),
+    'memory': (1, {'criterion.py': (CALL, '        hoard = [np.empty(10 ** 8) for i in range(100)]\n' + CALL)}),
+}
+
+
+def submissions(checkout, root):
+    """Folders under root, one per submission of MIX, from the checkout's files; [path]."""
+    sys.path.insert(0, checkout)
+    try:
+        from handout import case_files, make_release
+        make_release(os.path.join(root, 'release'), 1, source_dir=checkout)
+        files = case_files(1, checkout)
+    finally:
+        sys.path.remove(checkout)
+        for name in ('handout',):
+            sys.modules.pop(name, None)
+    paths = []
+    for name, (count, changes) in MIX.items():
+        for i in range(count):
+            folder = os.path.join(root, f'{name}{i}')
+            os.mkdir(folder)
+            for file in files:
+                with open(os.path.join(checkout if changes is not None else os.path.join(root, 'release'), file),
+                          encoding='utf-8') as handle:
+                    text = handle.read()
+                old, new = (changes or {}).get(file, ('', ''))
+                if old and old not in text:
+                    raise SystemExit(f'{checkout}/{file} no longer holds {old!r}: update the mix')
+                with open(os.path.join(folder, file), 'w', encoding='utf-8') as handle:
+                    handle.write(text.replace(old, new, 1) if old else text)
+            paths.append(folder)
+    return paths
+
+
+def timed(checkout, paths, out):
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, 'grade.py', *paths, '--case', '1', '--out', out], cwd=checkout,
+                          capture_output=True, text=True)
+    seconds = time.monotonic() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f'grade.py in {checkout} failed:\n{done.stderr[-2000:]}')
+    return seconds, done.stdout
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description='Time grade.py on 20 mixed submissions and on one healthy one.')
+    parser.add_argument('--old', metavar='DIR', help='an older checkout to time the same way')
+    args = parser.parse_args(argv)
+    for label, checkout in [('this checkout', HERE)] + ([('old', os.path.abspath(args.old))] if args.old else []):
+        with tempfile.TemporaryDirectory(prefix='grade-time-') as root:
+            paths = submissions(checkout, root)
+            mixed, table = timed(checkout, paths, os.path.join(root, 'out20'))
+            healthy, _ = timed(checkout, paths[:1], os.path.join(root, 'out1'))
+            with open(os.path.join(root, 'out1', 'correct0.txt'), encoding='utf-8') as handle:
+                run = re.search(r'run in ([0-9.]+) s', handle.read()).group(1)
+        print(f'{label} ({checkout}): 20 mixed submissions {mixed:.1f} s; one healthy submission {healthy:.1f} s '
+              f'(grade.py in all, with the reference graded alongside; its own run {run} s)')
+        print('    ' + table.strip().replace('\n', '\n    '))
+
+
+if __name__ == '__main__':
+    main()
