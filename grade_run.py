@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 
 import grade_plugin
+import sandbox
 from handout import case_files, make_release
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -206,6 +207,7 @@ def _wait(child, settings, seconds, limits):
         os.killpg(child.pid, 9)     # the child and anything it started in its session
     except ProcessLookupError:
         pass
+    sandbox.sweep(child.pid)        # a worker's cgroup the child had no time to end
     if timed_out:
         child.wait()
         return f'was stopped after {seconds:.0f} s: the time limit for the whole submission'

@@ -15,6 +15,7 @@ As root the worker also joins a cgroup v2 of its own (cgroup.kill ends everythin
 Without root, bubblewrap's unprivileged form (a user namespace) is used where the kernel allows it;
 `support()` says which pieces are missing and what that means.
 """
+import glob
 import os
 import resource
 import secrets
@@ -189,3 +190,14 @@ class Cgroup:
                 return
             except OSError:
                 time.sleep(0.01)
+
+
+def sweep(pid):
+    """End and remove the cgroups the process `pid` made and did not remove (it was killed first)."""
+    for path in glob.glob(os.path.join(CGROUP_ROOT, f'grade-{pid}-*')) + glob.glob(f'/sys/fs/cgroup/grade-{pid}-*'):
+        cgroup = Cgroup('')
+        cgroup.path = path
+        try:
+            cgroup.kill()
+        except OSError:
+            pass
