@@ -27,11 +27,12 @@ import shutil
 import sys
 import tempfile
 
+import handout_markers
+from handout_markers import MARKER, Cases, LeakError, MarkerError  # noqa: F401  (handout's names for them)
+
 CASES = (1, 2)
 ROOT = os.path.dirname(os.path.abspath(__file__))
-MARKER = re.compile(r'^(\s*)### (BEGIN SOLUTION|END SOLUTION)\b(.*)$')
-DEF = re.compile(r'^(\s*)(?:async\s+)?(def|class)\s+(\w+)')
-NOT_COPIED = ('handout.py', 'grade', 'report', 'sandbox')   # top-level files whose names start so stay with the teacher
+NOT_COPIED = ('handout', 'grade', 'report', 'sandbox')   # top-level files whose names start so stay with the teacher
 FILES = ('requirements.txt', 'pytest.ini')        # copied as they are, and data/ whole
 TESTS = {   # the release's tests: the helpers, the tests that teach, and the tests no TODO touches
     case: ('conftest.py', 'gradcheck.py', 'diagnose.py', 'probes.py', 'test_dataloader.py', 'test_visualize.py')
@@ -88,98 +89,9 @@ arrays shaped like param for intermediate results. Until then, the plain form ru
 }
 
 
-class MarkerError(ValueError):
-    """A solution marker that is unbalanced, nested, of an unknown case, or outside a function."""
-
-
-class LeakError(ValueError):
-    """A release would hold a line of a solution its case must not see."""
-
-
-class Cases(frozenset):
-    """The cases a region is a TODO of; `given`: the earlier cases it is given in (`(given in ...)`)."""
-    given = frozenset()
-
-    def role(self, case):
-        """'todo', 'given' or 'withheld': what the region is in the release of `case`."""
-        if case in self:
-            return 'todo'
-        return 'given' if case in self.given or case > min(self) else 'withheld'
-
-
-def _enclosing(lines, index, indent):
-    """'Class.function' (or 'function') of the function whose body holds line `index`, else None."""
-    names, limit = [], len(indent)
-    for line in reversed(lines[:index]):
-        width = len(line) - len(line.lstrip())
-        if not line.strip() or line.lstrip().startswith('#') or width >= limit:
-            continue
-        match = DEF.match(line)
-        if match and (names or match.group(2) == 'def'):
-            names.append(match.group(3))
-        elif not names and (match or width == 0):
-            return None   # the region lies in a class body or at the top level
-        limit = width
-        if limit == 0:
-            break
-    return '.'.join(reversed(names)) or None
-
-
-GIVEN = re.compile(r'^(.*?)\(given in ([^)]*)\)\s*$')
-
-
-def _begin(name, lines, i, indent, rest):
-    """(cases, function) of the region that line i opens; MarkerError if either is missing."""
-    given_match = GIVEN.match(rest)
-    words, given = (given_match.group(1).split(), given_match.group(2).split()) if given_match else (rest.split(), [])
-    known = {str(c) for c in CASES}
-    if len(words) < 2 or words[0] != 'case' or not set(words[1:]) | set(given) <= known:
-        raise MarkerError(f'{name}:{i + 1}: unknown case in {lines[i].strip()!r}: expected '
-                          f"'case N', 'case N M' or 'case N (given in K)' with N, M, K among {CASES}")
-    function = _enclosing(lines, i, indent)
-    if function is None:
-        raise MarkerError(f'{name}:{i + 1}: a region must lie inside one function body')
-    cases = Cases(int(w) for w in words[1:])
-    cases.given = frozenset(int(w) for w in given)
-    if cases & cases.given:
-        raise MarkerError(f'{name}:{i + 1}: a case cannot both have the TODO and be given it: {lines[i].strip()!r}')
-    return cases, function
-
-
 def regions(path, name=None):
-    """[(begin, end, cases, function)] of the file's regions: 0-based marker lines, the Cases (a
-    frozenset of the cases it is a TODO of, with .given), the qualified function name. MarkerError naming file and line for any malformed marker."""
-    name = name or os.path.basename(path)
-    with open(path, encoding='utf-8') as file:
-        lines = file.read().split('\n')
-    found, open_at = [], None
-    for i, line in enumerate(lines):
-        match = MARKER.match(line)
-        if not match:
-            if line.lstrip().startswith(('### BEGIN', '### END')):
-                raise MarkerError(f'{name}:{i + 1}: {line.strip()!r} is not a marker: expected '
-                                  f"'### BEGIN SOLUTION case N ...' or '### END SOLUTION'")
-            continue
-        indent, kind, rest = match.groups()
-        if kind == 'BEGIN SOLUTION':
-            if open_at is not None:
-                raise MarkerError(f'{name}:{i + 1}: BEGIN SOLUTION inside the region opened at line '
-                                  f'{open_at[0] + 1} (regions do not nest)')
-            open_at = (i, indent, *_begin(name, lines, i, indent, rest))
-            continue
-        if open_at is None:
-            raise MarkerError(f'{name}:{i + 1}: END SOLUTION without a BEGIN SOLUTION')
-        if rest.strip() or indent != open_at[1]:
-            raise MarkerError(f'{name}:{i + 1}: END SOLUTION must be indented like its BEGIN '
-                              f'(line {open_at[0] + 1}) and carry nothing after it')
-        body = lines[open_at[0] + 1:i]
-        if any(b.strip() and not b.startswith(indent) for b in body):
-            raise MarkerError(f'{name}:{i + 1}: the region from line {open_at[0] + 1} leaves its function body')
-        found.append((open_at[0], i, open_at[2], open_at[3]))
-        open_at = None
-    if open_at is not None:
-        raise MarkerError(f'{name}:{open_at[0] + 1}: BEGIN SOLUTION without an END SOLUTION')
-    return found
+    """[(begin, end, cases, function)] of the file's regions (handout_markers.regions, for CASES)."""
+    return handout_markers.regions(path, name, CASES)
 
 
 def modules(source_dir=ROOT):
@@ -224,19 +136,6 @@ def strip(path, case, name=None):
                 else [indent + f'raise NotImplementedError({name + ": " + function + " comes with case " + str(min(cases))!r})'])
         at = end + 1
     return '\n'.join(out + lines[at:])
-
-
-def leaks(path, case, text, name=None):
-    """[(function, line)] of the solution lines of the file's TODO and withheld regions that `text`
-    (its release) holds; lines the file also has outside those regions do not count."""
-    found = [r for r in regions(path, name) if r[2].role(case) != 'given']
-    with open(path, encoding='utf-8') as file:
-        lines = file.read().split('\n')
-    hidden = {i for begin, end, _, _ in found for i in range(begin, end + 1)}
-    elsewhere = {line.strip() for i, line in enumerate(lines) if i not in hidden}
-    released = {line.strip() for line in text.split('\n')}
-    return [(function, line.strip()) for begin, end, _, function in found for line in lines[begin + 1:end]
-            if line.strip() and line.strip() not in elsewhere and line.strip() in released]
 
 
 def _todo(name, function, indent):
@@ -335,7 +234,7 @@ def _fill(out, case, source):
     """Write every file of the release into the folder `out`."""
     texts = {name: strip(os.path.join(source, name), case) for name in modules(source)}
     leaked = [f'{name}: {function}: {line}' for name, text in texts.items()
-              for function, line in leaks(os.path.join(source, name), case, text)]
+              for function, line in handout_markers.leaks(os.path.join(source, name), case, text, known=CASES)]
     if leaked:
         raise LeakError(f'the case-{case} release would hold solution lines it must not: ' + '; '.join(leaked[:5]))
     texts.update({name: student_notebook(os.path.join(source, name), source)
