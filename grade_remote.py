@@ -92,7 +92,9 @@ class RemoteProbes:
             why = 'took longer than the per-test limit' if type(error).__name__ == 'GradeTimeout' else str(error)
             self.broken = f'importing your files failed: {why}'
             raise SubmissionError(self.broken) from None
-        for name, (kind, message, where) in dict(reply.get('errors') or {}).items():
+        errors = reply.get('errors') or {}
+        for name, error in (errors.items() if isinstance(errors, dict) else []):
+            kind, message, where = (list(map(str, error)) + ['', '', ''])[:3] if isinstance(error, list) else ('', '', '')
             self.note(f'importing {name} raised {kind}: {message}' + (f' (at {where})' if where else ''))
 
     def _prepare(self):
@@ -102,6 +104,7 @@ class RemoteProbes:
             megabyte = 1024 * 1024
             for name, value in (('RLIMIT_AS', self.limits.memory_mb * megabyte), ('RLIMIT_CPU', self.limits.cpu_seconds),
                                 ('RLIMIT_FSIZE', self.limits.output_mb * megabyte), ('RLIMIT_CORE', 0)):
+                value = sandbox.within(name[len('RLIMIT_'):], value)
                 resource.setrlimit(getattr(resource, name), (value, value))
 
     def _reply(self):

@@ -6,10 +6,11 @@ files, where pytest runs in a child process (see grade_plugin.BOOTSTRAP) with a 
 file-size limit, a per-test timer and a wall-clock budget; and the worker's folder, the release's
 modules with the submitted case files and tests/probes.py, which the sandboxed worker
 (grade_worker.py, sandbox.py) sees read-only. The grading process never imports the submission: the
-tests reach it through probes.run, answered by the worker (grade_remote.py). When the child dies or hangs, the test (or test file) it
-was running is noted as the cause and pytest runs again without it and without the tests already
-recorded, until the session finishes or the budget is spent. Afterwards the folder is compared with
-the template: a changed or deleted release file, or a new file outside tmp/, is tampering.
+tests reach it through probes.run, answered by the worker (grade_remote.py). Should the grading process
+die or hang all the same, the test (or test file) it was running is noted as the cause and pytest runs
+again without it and without the tests already recorded, until the session finishes or the budget is
+spent. Afterwards the grading folder is compared with the template (a changed file there would be a
+fault of the grader's, which no submission can reach: it is flagged `tampered` and scores nothing).
 """
 import dataclasses
 import hashlib

@@ -140,13 +140,13 @@ def command(slot, folder, argv, limits, found):
     drop = (['setpriv', '--reuid', uid, '--regid', uid, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
              '--no-new-privs'] if found.root else [])
     megabyte = 1024 * 1024
-    limit = ['prlimit', f'--nproc={_within("NPROC", limits.processes)}',
-             f'--as={_within("AS", limits.memory_mb * megabyte)}', f'--cpu={_within("CPU", limits.cpu_seconds)}',
-             f'--fsize={_within("FSIZE", limits.output_mb * megabyte)}', '--core=0', '--']
+    limit = ['prlimit', f'--nproc={within("NPROC", limits.processes)}',
+             f'--as={within("AS", limits.memory_mb * megabyte)}', f'--cpu={within("CPU", limits.cpu_seconds)}',
+             f'--fsize={within("FSIZE", limits.output_mb * megabyte)}', '--core=0', '--']
     return base + system + places + environment + limit + drop + argv
 
 
-def _within(name, value):
+def within(name, value):
     """value, or this process's hard limit when lower: inside bubblewrap no limit can be raised."""
     hard = resource.getrlimit(getattr(resource, 'RLIMIT_' + name))[1]
     return value if hard == resource.RLIM_INFINITY else min(value, hard)
