@@ -125,6 +125,9 @@ NESTEROV_MISTAKES = {   # the same, for SGD with nesterov=True
         lambda w, v, g, lr, m: (w + m * v - lr * g, m * v - lr * g),
     "Nesterov's look-ahead on the wrong term: w ← w + v − α·∇J; γ scales the new v: w ← w + γ·v − α·∇J":
         lambda w, v, g, lr, m: (w + m * v - 2 * lr * g, m * v - lr * g),
+    'wrong sign in the velocity: v ← γ·v + α·∇J climbs the gradient; the lecture has v ← γ·v − α·∇J, then '
+    'w ← w + γ·v − α·∇J':
+        lambda w, v, g, lr, m: (w + m * (m * v + lr * g) - lr * g, m * v + lr * g),
 }
 DECAY_MISTAKES = {   # name: (decay the bias too, how ∇J is formed from (∇E, w, λ, α))
     'weight decay on the bias: only the names in layer.decay (W) decay; use the decay argument, '
