@@ -70,6 +70,7 @@ class Recorder:
             limits=sandbox.Limits(**settings.pop('limits')), support=support and sandbox.Support(**support),
             note=lambda text: self._write('note', message=text), **settings)
         probes.use(self._remote)
+        self._remote.start()
 
     def _write(self, kind, name='', outcome='', message=''):
         text = json.dumps([self._seq, kind, name, outcome, message[-MESSAGE_CHARS:]])

@@ -26,7 +26,7 @@ class SubmissionError(Exception):
 
 
 class RemoteProbes:
-    """probes.run(name, **inputs) answered by the worker of one submission (see the module's docstring).
+    """probes.run_many(name, [inputs, ...]) answered by the worker of one submission (see the module's docstring).
 
     folder: the read-only copy of the release with the submitted files; support: sandbox.Support, or
     None for --no-sandbox (a plain child process, with the limits); note(text): reports an event.
@@ -36,13 +36,15 @@ class RemoteProbes:
         self.folder, self.case_files, self.slot = folder, case_files, slot
         self.limits, self.support, self.output_path, self.note = limits, support, output_path, note
         self.process, self.cgroup, self.starts, self.broken, self.notes = None, None, 0, '', set()
-        self.calls = 0
+        self.calls, self.ready = 0, False
 
     def __call__(self, name, inputs):
         if self.broken:
             raise SubmissionError(self.broken)
         if self.process is None:
-            self._start()
+            self.start()
+        if not self.ready:
+            self._handshake()
         self.calls += 1
         try:
             write_message(self.process.stdin, {'id': self.calls, 'probe': name, 'inputs': inputs})
@@ -57,7 +59,7 @@ class RemoteProbes:
             self.note('a reply came that answers no request of the grader (forged?): the worker was restarted')
             self.close(at_once=True)
             raise SubmissionError('the reply to this call answered another request (forged?)')
-        if 'ok' in reply and isinstance(reply['ok'], dict):
+        if 'ok' in reply and isinstance(reply['ok'], list) and len(reply['ok']) == len(inputs):
             return reply['ok']
         if 'error' in reply and isinstance(reply['error'], list) and len(reply['error']) == 3:
             kind, message, where = (str(part) for part in reply['error'])
@@ -75,7 +77,8 @@ class RemoteProbes:
         return sandbox.command(self.slot, self.folder, python + ['/grader/grade_worker.py', *self.case_files],
                                self.limits, self.support)
 
-    def _start(self):
+    def start(self):
+        """Start the worker without waiting for it (its imports overlap the tests' start)."""
         self.starts += 1
         if self.starts > MAX_STARTS:
             self.broken = f'the worker running your code was started {MAX_STARTS} times; no more'
@@ -85,6 +88,10 @@ class RemoteProbes:
             self.process = subprocess.Popen(self._argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                             stderr=output, cwd=self.folder, env=_plain_environment(),
                                             preexec_fn=self._prepare)
+        self.ready = False
+
+    def _handshake(self):
+        """Wait for the worker's ready message (within the test's timer): it has imported the files."""
         try:
             reply = self._reply()
         except BaseException as error:
@@ -96,6 +103,7 @@ class RemoteProbes:
         for name, error in (errors.items() if isinstance(errors, dict) else []):
             kind, message, where = (list(map(str, error)) + ['', '', ''])[:3] if isinstance(error, list) else ('', '', '')
             self.note(f'importing {name} raised {kind}: {message}' + (f' (at {where})' if where else ''))
+        self.ready = True
 
     def _prepare(self):
         """In the child before exec: join the cgroup; without the sandbox, set the limits here."""

@@ -10,7 +10,7 @@ The wire format, both ways, is plain data: one JSON line {"body": tree, "sizes":
 that many bytes for each array, each one `.npy` file, read with np.load(allow_pickle=False) under size
 caps; in the tree an array is {"npy": its index}. Never pickle.
 
-Requests: {"id": n, "probe": name, "inputs": {...}}. Replies: {"ok": outputs} or {"error": [type name,
+Requests: {"id": n, "probe": name, "inputs": [{...}, ...]}. Replies: {"ok": [outputs, ...]} or {"error": [type name,
 message, where]}, with the request's id and the notes; {"ready": notes, "errors": ...} after the imports.
 The worker keeps the protocol's stdout to itself and points fd 1 (print) at stderr, so what the student
 prints cannot pass for a reply. The notes it sends (the submission imported the test framework, changed
@@ -140,7 +140,7 @@ def _notes(numpy_before, modules_before, watch):
 
 def _answer(request, probes):
     try:
-        return {'ok': probes.PROBES[request['probe']](**request['inputs'])}
+        return {'ok': [probes.PROBES[request['probe']](**inputs) for inputs in request['inputs']]}
     except BaseException as error:   # the student's code may raise anything, SystemExit included
         return {'error': [type(error).__name__, str(error)[:2000], _where(error)]}
 

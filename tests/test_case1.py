@@ -11,7 +11,7 @@ import pytest
 
 import probes
 from diagnose import check_sgd, compare, todo
-from gradcheck import numerical_gradient
+from gradcheck import numerical_gradient_at
 
 LOGITS = np.array([[0.2, -1.3, 0.7], [1.5, 0.1, -0.4], [-0.8, 0.9, 0.3], [0.0, -0.2, 1.1]])
 LABELS = np.array([0, 2, 1, 2])
@@ -77,7 +77,7 @@ def check_loss_gradient(kind, name, logits, gt):
     """backward after forward against the numerical gradient of forward's E (N, K logits)."""
     with todo(f'criterion.py: {name.split(" with ")[0]}.backward'):
         analytic = probes.run('loss_gradient', kind=kind, u=logits, gt=gt)['delta']
-    numeric = numerical_gradient(lambda: probes.run('loss_forward', kind=kind, u=logits, gt=gt)['loss'], logits)
+    numeric = numerical_gradient_at(lambda us: probes.outputs('loss_forward', 'loss', 'u', us, kind=kind, gt=gt), logits)
     compare(f'{name}.backward: dE/du', analytic, numeric, len(logits), what='numerical')
 
 
@@ -103,7 +103,10 @@ def check_model_gradients(name, x, gt, W, b):
     with todo('criterion.py: SoftmaxCrossEntropyLossLayer.forward and layers.py: FCLayer.gradients'):
         out = probes.run('regression_gradients', x=x, gt=gt, W=W, b=b)
     for param, value in (('W', W), ('b', b)):
-        numeric = numerical_gradient(lambda: probes.run('regression_loss', x=x, gt=gt, W=W, b=b)['loss'], value)
+        fixed = {'x': x, 'gt': gt, 'W': W, 'b': b}
+        del fixed[param]
+        numeric = numerical_gradient_at(lambda values: probes.outputs('regression_loss', 'loss', param, values, **fixed),
+                                        value)
         compare(f'{name}: grad_{param}', out['grad_' + param], numeric, len(x), what='numerical')
 
 

@@ -11,7 +11,7 @@ import pytest
 
 import probes
 from diagnose import check_sgd, compare, todo
-from gradcheck import numerical_gradient
+from gradcheck import numerical_gradient_at
 from test_case1 import check_loss_gradient
 
 N = 4
@@ -29,9 +29,11 @@ def check_fc_gradients(name, x, W, b, delta):
     """dE/dx, grad_W, grad_b of forward then backward(δ) against the numerical gradients of E = Σ u ⊙ δ."""
     with todo('layers.py: FCLayer.forward and FCLayer.backward'):
         out = probes.run('fc_backward', x=x, W=W, b=b, delta=delta)
-    for key, value in (('grad_W', W), ('grad_b', b), ('dx', x)):
-        numeric = numerical_gradient(lambda: float(np.sum(probes.run('fc_forward', x=x, W=W, b=b)['u'] * delta)),
-                                     value)
+    for key, varied in (('grad_W', 'W'), ('grad_b', 'b'), ('dx', 'x')):
+        fixed = {'x': x, 'W': W, 'b': b}
+        value = fixed.pop(varied)
+        numeric = numerical_gradient_at(lambda values: [float(np.sum(u * delta)) for u in probes.outputs(
+            'fc_forward', 'u', varied, values, **fixed)], value)
         compare(f'{name}: ' + ('dE/dx' if key == 'dx' else key), out[key], numeric, len(x), what='numerical')
 
 
@@ -40,8 +42,8 @@ def check_activation_gradient(kind, inputs, rng):
     upstream = rng.standard_normal(inputs.shape)
     with todo(f'layers.py: {kind}Layer.forward and backward'):
         analytic = probes.run('activation_backward', kind=kind, delta=upstream, u=inputs)['dx']
-    numeric = numerical_gradient(lambda: float(np.sum(probes.run('activation', kind=kind, u=inputs)['out']
-                                                      * upstream)), inputs)
+    numeric = numerical_gradient_at(lambda values: [float(np.sum(out * upstream)) for out in probes.outputs(
+        'activation', 'out', 'u', values, kind=kind)], inputs)
     compare(f'{kind}Layer.backward: dE/du', analytic, numeric, len(inputs), what='numerical')
 
 
