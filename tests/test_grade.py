@@ -12,6 +12,7 @@ import pytest
 
 import grade
 import sandbox
+import grade_feedback
 from grade_feedback import write_outputs
 from grade_intake import MAX_FILE_BYTES, read_submission
 from grade_run import Limits
@@ -116,6 +117,13 @@ def test_feedback_files_of_submissions_with_the_same_name_are_kept_apart(tmp_pat
     write_outputs(str(tmp_path), 1, {}, rows)
     texts = sorted(p.read_text() for p in tmp_path.glob('*.txt'))
     assert texts == ['0', '1', '2', '3'] and (tmp_path / 'grades.csv').exists()
+
+
+def test_a_long_failure_message_ends_with_a_whole_sentence():
+    first = 'SGD with momentum: (W, b) is wrong from step 1. '
+    message = first + 'Diagnosis: ' + 'a mistake that is explained at length, ' * 40 + 'to the end.'
+    short = grade_feedback._short(message)
+    assert short == first.strip() + ' [the rest is cut]' and grade_feedback._short(first) == first.strip()
 
 
 # ---------------------------------------------------------------- the points table
