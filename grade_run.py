@@ -189,7 +189,8 @@ def _environment(sandbox):
     scratch = os.path.join(sandbox, 'tmp')
     return {'PATH': os.environ.get('PATH', '/usr/bin:/bin'), 'HOME': scratch, 'TMPDIR': scratch,
             'MPLCONFIGDIR': scratch, 'MPLBACKEND': 'Agg', 'LANG': 'C.UTF-8', 'OPENBLAS_NUM_THREADS': '1',
-            'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
+            'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1',
+            'PYTEST_DISABLE_PLUGIN_AUTOLOAD': '1'}   # the installed pytest plugins: a second of start, no use here
 
 
 def _wait(child, settings, seconds, limits):
