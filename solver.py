@@ -19,14 +19,15 @@ from dataloader import NUM_TRAIN, ArrayDataset, Dataloader, Dataset, as_dataset
 from files import write_atomic
 from criterion import METRIC_NAMES, EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
 from layers import arrays_of
-from loop import DeferInterrupt, evaluate, forward_batch, mode  # noqa: F401 (evaluate, mode: importable here too)
+from loop import Curve, DeferInterrupt, evaluate, forward_batch, mode, plural  # noqa: F401 (evaluate, mode: importable here too)
 from loss import SoftmaxCrossEntropyLoss
 from network import Network, build_mlp  # noqa: F401 (build_mlp: the CLI's, and the course's import)
 from optimizer import RULES
-from progress import make_display
+from progress import in_notebook, make_display
 from schedule import InverseTimeDecay, MomentumRamp, ReduceOnPlateau
 
 NUM_VAL = 5000     # the course validates on the 5,000 samples after the first 55,000
+SPLITS = {'train': 'training', 'val': 'validation'}   # history key prefix: the split its curves show
 EVAL_BATCH = 2000   # evaluation runs in large chunks: fewer Python round trips, same result
 
 
@@ -40,9 +41,10 @@ class Solver:
         self.model, self.criterion = self.build_model(init_seed)
         self.optimizer = self.build_optimizer()
         self.metric = getattr(self.criterion, 'metric', 'acc')   # history keys train_acc or train_mse, ...
-        self.history = {key: [] for key in ('train_loss', 'train_' + self.metric, 'val_loss', 'val_' + self.metric,
-                                            'learning_rate', 'momentum', 'epoch_time',
-                                            'iteration_loss', 'grad_norms')}
+        self.history = {key: Curve(split=SPLITS[key.split('_')[0]]) for key in
+                        ('train_loss', 'train_' + self.metric, 'val_loss', 'val_' + self.metric)}
+        self.history.update({key: [] for key in ('learning_rate', 'momentum', 'epoch_time', 'iteration_loss',
+                                                 'grad_norms')})
         self.stopped, self.stop_reason = None, None   # 'diverged', 'interrupted' or 'early_stopping'; the message
         self.best = None   # (val_acc or -val_mse, {(layer, name): copy}) with keep_best or patience
         self.display = make_display(self.cfg['display'] if self.cfg['verbose'] else 'none',
@@ -115,23 +117,31 @@ class Solver:
 
         With a regression criterion (metric 'mse') the second list is the training MSE instead.
 
-        Stops early, keeping the history so far, on a non-finite loss or a Ctrl-C.
+        Stops early, keeping the history so far, on a non-finite loss. Ctrl-C in a notebook stops
+        after the batch and returns (a second one stops at once); elsewhere (a script, pytest) the
+        KeyboardInterrupt reaches the caller at the first press, the history kept on the solver.
         With cfg['patience'], stops after that many epochs without a better validation score.
         With cfg['keep_best'] or cfg['patience'], the model ends with the parameters and state (BN's
         running statistics) of its best validation epoch.
         """
         h, cfg = self.history, self.cfg
-        with DeferInterrupt() as interrupt, mode(self.model, training=True):
+        with DeferInterrupt(defer=in_notebook()) as interrupt, mode(self.model, training=True):
             done = len(h['train_loss'])   # epochs of earlier train() calls
             self.display.start(done, cfg['max_epoch'], len(self.train_loader), len(self.train_loader.dataset))
-            for epoch in range(done, done + cfg['max_epoch']):
-                if not self._train_epoch(epoch, interrupt):
-                    break
-                val_loss, val_acc = self.validate()
-                if not self._end_epoch(epoch, val_loss, val_acc):
-                    break
-        if self.best is not None:
-            self._restore_best()
+            try:
+                for epoch in range(done, done + cfg['max_epoch']):
+                    if not self._train_epoch(epoch, interrupt):
+                        break
+                    val_loss, val_acc = self.validate()
+                    if not self._end_epoch(epoch, val_loss, val_acc):
+                        break
+            except KeyboardInterrupt:
+                self._stop('interrupted', f'interrupted (Ctrl-C) in epoch {len(h["train_loss"]) + 1}; '
+                           'the history so far is kept on the solver.')
+                raise
+            finally:
+                if self.best is not None:
+                    self._restore_best()
         return h['train_loss'], h['train_' + self.metric]
 
     def _train_epoch(self, epoch, interrupt):
@@ -142,7 +152,7 @@ class Solver:
         for iteration, (images, labels) in enumerate(self.train_loader):
             loss, acc = self.forward(images, labels)
             if not math.isfinite(loss):
-                return self._stop('diverged', f'loss became {loss} at epoch {epoch}, iteration {iteration}: '
+                return self._stop('diverged', f'loss became {loss} in epoch {epoch + 1}, batch {iteration + 1}: '
                                   f'training diverged; try a smaller learning rate '
                                   f'(now {self.optimizer.learning_rate:g}).')
             self.backward()
@@ -155,7 +165,8 @@ class Solver:
                 if hasattr(self.model, 'gradient_norms'):
                     h['grad_norms'].append(self.model.gradient_norms())
             if interrupt.requested:
-                return self._stop('interrupted', f'interrupted at epoch {epoch}, iteration {iteration}; history kept.')
+                return self._stop('interrupted', f'interrupted (Ctrl-C) in epoch {epoch + 1} after batch '
+                                  f'{iteration + 1}; history kept.')
         h['epoch_time'].append(time.perf_counter() - start)
         h['learning_rate'].append(rates[0])
         h['momentum'].append(rates[1])
@@ -180,8 +191,8 @@ class Solver:
                                       for layer in layers for name in arrays_of(layer)})
         waited = len(scores) - 1 - int(np.argmax(scores))   # epochs since the first best one
         if patience and waited >= patience:
-            return self._stop('early_stopping', f'no better validation {METRIC_NAMES[self.metric]} in {waited} '
-                              f'epochs; the weights of epoch {len(scores) - 1 - waited} are restored.')
+            return self._stop('early_stopping', f'no better validation {METRIC_NAMES[self.metric]} in '
+                              f'{plural(waited, "epoch")}; the weights of epoch {len(scores) - waited} are restored.')
         return True
 
     def _restore_best(self):
@@ -239,6 +250,8 @@ def test(model, criterion, dataset, batch_size, disp_freq=None):
     try:
         loss, acc = evaluate(model, criterion, loader)
     except KeyboardInterrupt:
+        if not in_notebook():   # a script or pytest ends at the first Ctrl-C
+            raise
         print('Testing interrupted (Ctrl-C): no accuracy.')
         return None
     if not math.isfinite(loss):

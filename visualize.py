@@ -42,13 +42,29 @@ def _draw_curves(ax, runs, ylabel):
     ax.xaxis.get_major_locator().set_params(integer=True)
 
 
-def plot_loss_and_acc(loss_and_acc_dict):
-    """Loss and accuracy against the epoch for every run: {label: [loss_list, acc_list], ...}."""
+def plot_loss_and_acc(loss_and_acc_dict, split=None):
+    """Loss and accuracy against the epoch for every run: {label: [loss_list, acc_list], ...}.
+
+    split: whose curves these are, named on the y axes ('training', 'validation', 'test'). None
+    reads it from the lists' `.split` (`loop.Curve`: the course's case-2 train() returns validation
+    curves, and Solver.history's lists know their split); plain lists are 'training', as case 1's
+    Solver.train returns.
+    """
+    split = split or _split_of(loss_and_acc_dict)
     fig = Figure(figsize=(11, 4), layout='constrained')
     ax_loss, ax_acc = fig.subplots(1, 2)
-    _draw_curves(ax_loss, {k: v[0] for k, v in loss_and_acc_dict.items()}, 'training loss')
-    _draw_curves(ax_acc, {k: v[1] for k, v in loss_and_acc_dict.items()}, 'training accuracy')
+    _draw_curves(ax_loss, {k: v[0] for k, v in loss_and_acc_dict.items()}, f'{split} loss')
+    _draw_curves(ax_acc, {k: v[1] for k, v in loss_and_acc_dict.items()}, f'{split} accuracy')
     return fig
+
+
+def _split_of(runs):
+    """The one split all the runs' curves come from; curves of two splits on one axis are refused."""
+    splits = {getattr(curve, 'split', 'training') for pair in runs.values() for curve in pair}
+    if len(splits) > 1:
+        raise ValueError(f'plot_loss_and_acc: the curves come from the splits {sorted(splits)}; plot each '
+                         "split apart, or name the one they show with split='...'")
+    return splits.pop() if splits else 'training'
 
 
 def plot_train_val(history, metric='acc', title=None):

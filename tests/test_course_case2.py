@@ -211,3 +211,19 @@ def test_test_computes_in_the_datasets_dtype_and_says_when_outputs_are_not_finit
     net.layerList[0].W[:] = np.nan
     solver.test(net, criterion.SoftmaxCrossEntropyLossLayer(), (inputs, targets), 20)
     assert 'non-finite' in capsys.readouterr().out
+
+
+def test_the_course_train_curves_are_plotted_as_validation_curves(course_data, capsys):
+    """train() returns validation curves: the course's unchanged plot_loss_and_acc call must say so."""
+    from plot import plot_loss_and_acc
+    net = Network([FCLayer(784, 10, 'relu', rng=0)])
+    _, val_loss, val_acc = train(net, criterion.SoftmaxCrossEntropyLossLayer(), SGD(0.1, 0), course_data[0], 1, 500, 50)
+    printed = float(capsys.readouterr().out.split('Average validation accuracy ')[1].split()[0])
+    assert isinstance(val_acc, list) and round(val_acc[0], 4) == printed
+    fig = plot_loss_and_acc({'one layer': [val_loss, val_acc]})
+    assert [ax.get_ylabel() for ax in fig.axes] == ['validation loss', 'validation accuracy']
+    plain = plot_loss_and_acc({'lists': [[1.0, 0.5], [0.8, 0.9]]})
+    assert [ax.get_ylabel() for ax in plain.axes] == ['training loss', 'training accuracy']
+    assert plot_loss_and_acc({'a': [[1.0], [0.8]]}, split='test').axes[0].get_ylabel() == 'test loss'
+    with pytest.raises(ValueError, match=r"splits \['training', 'validation'\]"):
+        plot_loss_and_acc({'a': [[1.0], [0.8]], 'b': [val_loss, val_acc]})
