@@ -9,19 +9,18 @@ training mode while it trains and in eval mode while it is validated or tested (
 Run `python solver.py --help` for the command line.
 """
 import math
-import os
 import time
 
 import numpy as np
 
-from config import RULE_SETTINGS, check_cfg, parse_args
+import cli
+from config import CFG_KEYS, RULE_SETTINGS, SettingError, check_cfg, parse_args
 from dataloader import NUM_TRAIN, ArrayDataset, Dataloader, Dataset, as_dataset
-from files import write_atomic
-from criterion import METRIC_NAMES, EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
+from criterion import METRIC_NAMES, SoftmaxCrossEntropyLossLayer
 from layers import arrays_of
 from loop import Curve, DeferInterrupt, evaluate, forward_batch, mode, plural  # noqa: F401 (evaluate, mode: importable here too)
 from loss import SoftmaxCrossEntropyLoss
-from network import Network, build_mlp  # noqa: F401 (build_mlp: the CLI's, and the course's import)
+from network import Network, build_mlp  # noqa: F401 (build_mlp: the course notebooks import it from here)
 from optimizer import RULES
 from progress import in_notebook, make_display
 from schedule import InverseTimeDecay, MomentumRamp, ReduceOnPlateau
@@ -57,8 +56,8 @@ class Solver:
         else:
             datasets = [as_dataset(cfg['data'].get(mode), mode) for mode in ('train', 'val', 'test')]
         if cfg['batch_size'] > len(datasets[0]):
-            raise ValueError(f"cfg['batch_size'] = {cfg['batch_size']}: expected at most "
-                             f'{len(datasets[0])}, the size of the training split')
+            raise SettingError(lambda names: f"{names.key('batch_size', cfg['batch_size'])}: expected at most "
+                               f'{len(datasets[0])}, the size of the training split')
         train = Dataloader(datasets[0], cfg['batch_size'], cfg['shuffle'], cfg['max_epoch'], shuffle_seed, dtype)
         evals = [None if d is None else Dataloader(d, min(EVAL_BATCH, len(d)), dtype=dtype) for d in datasets[1:]]
         return (train, *evals)
@@ -278,33 +277,39 @@ def _dtype_of(inputs):
 
 
 def main(argv=None):
+    """`python solver.py [flags]`: train, test, write the curves (and weights); see --help and cli.py.
+
+    Everything that could fail is checked before training. Exit status 2: a flag's value (with the
+    usage); 1: a missing file or folder, or a diverged run; 130: Ctrl-C.
+    """
     parser, args = parse_args(argv)
-    extra = {'plot', 'save', 'hidden', 'activation', 'loss', 'dropout', 'batch_norm'}
-    cfg = {k: v for k, v in vars(args).items() if k not in extra}
-    if (args.dropout or args.batch_norm) and not args.hidden:
-        parser.error('--dropout and --batch-norm act on hidden layers: give them with --hidden')
-    if args.hidden:
-        try:
-            cfg['model'] = build_mlp(args.hidden, args.activation, cfg.get('seed', 0), cfg.get('dtype', 'float32'),
-                                     dropout=args.dropout, batch_norm=args.batch_norm)
-        except ValueError as err:
-            parser.error(str(err))
-        cfg['criterion'] = EuclideanLossLayer() if args.loss == 'euclidean' else SoftmaxCrossEntropyLossLayer()
     try:
+        cli.check_paths(args)
+        cfg = {key: value for key, value in vars(args).items() if key in CFG_KEYS}
+        cfg.update(cli.build_model(args, cfg))
+        check_cfg(cfg)
+        cli.prepare_data(cfg.get('data_root'), args.download)
         solver = Solver(cfg)
-    except (ValueError, FileNotFoundError) as err:
+        if args.load:
+            cli.load_weights(solver.model, args.load)
+    except SettingError as err:
+        parser.error(err.words(cli.FlagNames(parser)))
+    except ValueError as err:
         parser.error(str(err))
-    solver.train()
+    except OSError as err:
+        parser.exit(1, f'{parser.prog}: error: {err}\n')
+    if solver.cfg['max_epoch'] == 0:
+        print(f"0 epochs: nothing trained, testing the {'loaded' if args.load else 'initial'} model")
+    with np.errstate(over='ignore', invalid='ignore', divide='ignore'):   # divergence is said once, below
+        try:
+            solver.train()
+        except KeyboardInterrupt:
+            parser.exit(130, f'{parser.prog}: {solver.stop_reason} Nothing tested or saved.\n')
+    if solver.stopped == 'diverged':
+        parser.exit(1, f'{parser.prog}: error: training diverged; nothing tested or saved.\n')
     test_loss, test_acc = solver.test()
     print(f'Test loss {test_loss:.4f}\t Test {METRIC_NAMES[solver.metric]} {test_acc:.4f}')
-    from visualize import plot_train_val
-    title = f'test {METRIC_NAMES[solver.metric]} {test_acc:.4f}'
-    figure, kind = plot_train_val(solver.history, solver.metric, title), os.path.splitext(args.plot)[1][1:]
-    write_atomic(args.plot, lambda file: figure.savefig(file, dpi=100, format=kind or 'png'))
-    print(f'Curves saved to {args.plot}')
-    if args.save:
-        solver.model.save(args.save)
-        print(f'Weights saved to {args.save}')
+    cli.write_outputs(args, solver, test_acc)
 
 
 if __name__ == '__main__':
