@@ -161,9 +161,9 @@ def parse_args(argv=None):
     Flags are matched whole (no prefixes: --epoch is not --epochs); an unknown flag is an error
     that suggests the closest one.
     """
-    p = argparse.ArgumentParser(prog='solver.py', allow_abbrev=False,
-                                description='Train softmax regression (case 1) or, with --hidden, '
-                                'a multi-layer perceptron (case 2) on MNIST; print the test accuracy.')
+    p = _Parser(prog='solver.py', allow_abbrev=False,
+                description='Train softmax regression (case 1) or, with --hidden, '
+                'a multi-layer perceptron (case 2) on MNIST; print the test accuracy.')
     for name, (dest, kind, metavar, text) in FLAGS.items():
         p.add_argument(name, dest=dest, type=kind, metavar=metavar, default=argparse.SUPPRESS, help=text)
     p.add_argument('--dtype', choices=('float32', 'float64'), default=argparse.SUPPRESS,
@@ -195,11 +195,19 @@ def parse_args(argv=None):
     p.add_argument('--plot', default='curves.png', metavar='PATH',
                    help='where to save the curves; its extension is the format (default: curves.png)')
     p.add_argument('--save', metavar='PATH', help='save the trained weights to this .npz file')
-    args, unknown = p.parse_known_args(argv)
-    if unknown:
-        close = difflib.get_close_matches(unknown[0].split('=')[0], [o for a in p._actions for o in a.option_strings])
-        p.error(f'unrecognized argument {unknown[0]}' + (f'; did you mean {close[0]}?' if close else ''))
-    return p, args
+    return p, p.parse_args(argv)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that suggests the closest flag for a mistyped one (--epoch: --epochs?)."""
+
+    def error(self, message):
+        words = message.split()
+        if message.startswith('unrecognized arguments: '):
+            flags = [option for action in self._actions for option in action.option_strings]
+            close = difflib.get_close_matches(words[2].split('=')[0], flags, n=1)
+            message = f'unrecognized argument {words[2]}' + (f'; did you mean {close[0]}?' if close else '')
+        super().error(message)
 
 
 def _layer_size(text):
