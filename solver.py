@@ -15,7 +15,7 @@ import numpy as np
 
 import cli
 from config import CFG_KEYS, RULE_SETTINGS, SettingError, check_cfg, parse_args
-from dataloader import NUM_TRAIN, ArrayDataset, Dataloader, Dataset, as_dataset
+from dataloader import NUM_TRAIN, ArrayDataset, DataFormatError, Dataloader, Dataset, as_dataset
 from criterion import METRIC_NAMES, SoftmaxCrossEntropyLossLayer
 from layers import arrays_of
 from loop import Curve, DeferInterrupt, evaluate, forward_batch, mode, plural  # noqa: F401 (evaluate, mode: importable here too)
@@ -280,7 +280,7 @@ def main(argv=None):
     """`python solver.py [flags]`: train, test, write the curves (and weights); see --help and cli.py.
 
     Everything that could fail is checked before training. Exit status 2: a flag's value (with the
-    usage); 1: a missing file or folder, or a diverged run; 130: Ctrl-C.
+    usage); 1: a missing or unreadable file or folder, or a diverged run; 130: Ctrl-C.
     """
     parser, args = parse_args(argv)
     try:
@@ -294,17 +294,17 @@ def main(argv=None):
             cli.load_weights(solver.model, args.load)
     except SettingError as err:
         parser.error(err.words(cli.FlagNames(parser)))
+    except (OSError, DataFormatError) as err:   # the files, not the flags: no usage block
+        parser.exit(1, f'{parser.prog}: error: {err}\n')
     except ValueError as err:
         parser.error(str(err))
-    except OSError as err:
-        parser.exit(1, f'{parser.prog}: error: {err}\n')
     if solver.cfg['max_epoch'] == 0:
         print(f"0 epochs: nothing trained, testing the {'loaded' if args.load else 'initial'} model")
     with np.errstate(over='ignore', invalid='ignore', divide='ignore'):   # divergence is said once, below
         try:
             solver.train()
         except KeyboardInterrupt:
-            parser.exit(130, f'{parser.prog}: {solver.stop_reason} Nothing tested or saved.\n')
+            parser.exit(130, f'{parser.prog}: interrupted (Ctrl-C); nothing tested or saved.\n')
     if solver.stopped == 'diverged':
         parser.exit(1, f'{parser.prog}: error: training diverged; nothing tested or saved.\n')
     test_loss, test_acc = solver.test()

@@ -119,3 +119,18 @@ def test_a_diverged_run_exits_non_zero_with_the_message_and_no_numpy_warnings(tm
         code, out, err = run(['--data-root', DATA, '--lr', '1e40', '--display', 'none', '--plot', str(plot)], capsys)
     assert code == 1 and 'training diverged; try a smaller learning rate' in out and 'Test loss' not in out
     assert 'training diverged; nothing tested or saved' in err and not plot.exists()
+
+
+def test_a_corrupt_data_file_is_one_message_without_the_usage(tmp_path, capsys):
+    for name in FOUR_FILES:
+        (tmp_path / name).write_bytes(b'<html>404 Not Found</html>')
+    code, _, err = run(['--data-root', str(tmp_path)], capsys)
+    assert code == 1 and 'usage:' not in err and 'expected a gzip file' in err and err.count('\n') == 1
+
+
+def test_ctrl_c_ends_the_command_with_status_130(capsys, monkeypatch):
+    def interrupted(self):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(solver_module.Solver, 'train', interrupted)
+    code, _, err = run(['--data-root', DATA], capsys)
+    assert code == 130 and 'interrupted (Ctrl-C); nothing tested or saved' in err
