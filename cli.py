@@ -5,12 +5,14 @@ before it starts, and every message names the flag the user typed, not the cfg k
     check_paths    --plot's folder and format, --save's folder and .npz name, --load's file
     prepare_data   the MNIST files: downloaded only into the default data/, elsewhere only with --download
     build_model    {'model', 'criterion'} of --hidden, --activation, --loss, --dropout, --batch-norm
-    write_outputs  the curves figure (--plot) and the weights (--save) after testing
+    run            train, test, then the curves figure (--plot) and the weights (--save)
 
 Usage errors (a value no run could use) are ValueErrors; a missing file or folder is an OSError,
 which solver.main reports in one line with exit status 1 and no usage block.
 """
 import os
+
+import numpy as np
 
 from config import CFG_KEYS, CfgNames
 from criterion import METRIC_NAMES, EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
@@ -113,7 +115,27 @@ def load_weights(model, path):
         raise ValueError(f'--load {text}' if text.startswith(str(path)) else f'--load {path}: {text}') from None
 
 
-def write_outputs(args, solver, test_acc):
+def run(parser, args, solver):
+    """Train the checked Solver, test it, write the outputs; exit 1 on divergence, 130 on Ctrl-C.
+
+    Numpy's overflow warnings are silenced while training: a diverging run says so once, in the
+    Solver's stop message, and nothing after it is tested or written.
+    """
+    if solver.cfg['max_epoch'] == 0:
+        print(f"0 epochs: nothing trained, testing the {'loaded' if args.load else 'initial'} model")
+    with np.errstate(over='ignore', invalid='ignore', divide='ignore'):
+        try:
+            solver.train()
+        except KeyboardInterrupt:
+            parser.exit(130, f'{parser.prog}: interrupted (Ctrl-C); nothing tested or saved.\n')
+    if solver.stopped == 'diverged':
+        parser.exit(1, f'{parser.prog}: error: training diverged; nothing tested or saved.\n')
+    test_loss, test_acc = solver.test()
+    print(f'Test loss {test_loss:.4f}\t Test {METRIC_NAMES[solver.metric]} {test_acc:.4f}')
+    _write_outputs(args, solver, test_acc)
+
+
+def _write_outputs(args, solver, test_acc):
     """The curves figure (not after 0 epochs: it would be empty) and, with --save, the weights."""
     if solver.history['train_loss']:
         from visualize import plot_train_val

@@ -18,7 +18,7 @@ from config import CFG_KEYS, RULE_SETTINGS, SettingError, check_cfg, parse_args
 from dataloader import NUM_TRAIN, ArrayDataset, DataFormatError, Dataloader, Dataset, as_dataset
 from criterion import METRIC_NAMES, SoftmaxCrossEntropyLossLayer
 from layers import arrays_of
-from loop import Curve, DeferInterrupt, evaluate, forward_batch, mode, plural  # noqa: F401 (evaluate, mode: importable here too)
+from loop import Curve, DeferInterrupt, evaluate, forward_batch, mode, plural  # noqa: F401 (importable here)
 from loss import SoftmaxCrossEntropyLoss
 from network import Network, build_mlp  # noqa: F401 (build_mlp: the course notebooks import it from here)
 from optimizer import RULES
@@ -298,18 +298,7 @@ def main(argv=None):
         parser.exit(1, f'{parser.prog}: error: {err}\n')
     except ValueError as err:
         parser.error(str(err))
-    if solver.cfg['max_epoch'] == 0:
-        print(f"0 epochs: nothing trained, testing the {'loaded' if args.load else 'initial'} model")
-    with np.errstate(over='ignore', invalid='ignore', divide='ignore'):   # divergence is said once, below
-        try:
-            solver.train()
-        except KeyboardInterrupt:
-            parser.exit(130, f'{parser.prog}: interrupted (Ctrl-C); nothing tested or saved.\n')
-    if solver.stopped == 'diverged':
-        parser.exit(1, f'{parser.prog}: error: training diverged; nothing tested or saved.\n')
-    test_loss, test_acc = solver.test()
-    print(f'Test loss {test_loss:.4f}\t Test {METRIC_NAMES[solver.metric]} {test_acc:.4f}')
-    cli.write_outputs(args, solver, test_acc)
+    cli.run(parser, args, solver)
 
 
 if __name__ == '__main__':
