@@ -162,8 +162,12 @@ def _folder_items(root):
     while level:
         deeper = []
         for folder in level:
-            with os.scandir(os.path.join(root, folder)) as scan:
-                found = sorted(scan, key=lambda entry: entry.name)
+            try:
+                with os.scandir(os.path.join(root, folder)) as scan:
+                    found = sorted(scan, key=lambda entry: entry.name)
+            except OSError as error:   # an unreadable folder costs only what it holds
+                yield Item(folder or '.', '', None, f'could not be read: {error.strerror}')
+                continue
             for entry in found:
                 rel, mode = folder + entry.name, entry.stat(follow_symlinks=False).st_mode
                 is_dir = stat.S_ISDIR(mode)

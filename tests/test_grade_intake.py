@@ -81,6 +81,23 @@ def test_the_case_files_are_found_first_when_a_folder_holds_more_entries_than_th
     assert intake.over_cap and len(intake.ignored) == MAX_ENTRIES - len(CASE_FILES)
 
 
+def test_an_unreadable_folder_costs_only_what_it_holds(tmp_path, monkeypatch):
+    dave = tmp_path / 'dave'
+    (dave / 'locked').mkdir(parents=True)
+    for name in CASE_FILES:
+        (dave / name).write_text(f'# {name}\n')
+    scandir = os.scandir
+
+    def refusing(path):   # as a folder without read permission does (the tests may run as root)
+        if str(path).rstrip('/').endswith('locked'):
+            raise PermissionError(13, 'Permission denied', str(path))
+        return scandir(path)
+    monkeypatch.setattr(os, 'scandir', refusing)
+    intake = read_submission(str(dave), CASE_FILES)
+    assert sorted(intake.files) == CASE_FILES and intake.error == ''
+    assert intake.refused == [('locked/', 'could not be read: Permission denied')]
+
+
 def test_a_submission_without_case_files_says_nothing_could_be_read(tmp_path, make_venv):
     make_venv(tmp_path / 'carol' / '.venv', 10)
     intake = read_submission(str(tmp_path / 'carol'), CASE_FILES)
