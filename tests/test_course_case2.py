@@ -265,16 +265,19 @@ def test_the_course_values_with_averaged_gradients_print_the_hint_once_and_train
     assert not np.array_equal(net.layers[0].W, W)
 
 
-@pytest.mark.parametrize('losses, expected', [
-    ([2.3] * 50, "α = 0.001 with gradients averaged over batches of 100 (reduction='mean')"),
-    ([2.3] * 25 + [1.9] * 25, 'from 2.3000 to 1.9000'),   # fell by 17%: barely learned
-    ([2.3] * 25 + [1.6] * 25, None),                          # fell by 30%: learning
-    ([2.3] * 25 + [3.0] * 25, None),                          # rose: steps too large, not too small
-    ([2.3], None),
+@pytest.mark.parametrize('losses, accuracy, expected', [
+    ([2.3] * 50, 0.1, "α = 0.001 with gradients averaged over batches of 100 (reduction='mean')"),
+    ([2.3] * 25 + [1.9] * 25, 0.9, 'from 2.3000 to 1.9000'),     # fell by 17%: barely learned
+    ([2.3] * 25 + [1.6] * 25, 0.9, None),                        # fell by 30% with accuracy 0.9: learning
+    ([0.9] * 25 + [0.45] * 25, 0.25, 'last batches is 0.25'),    # Euclidean at the course's values: loss halved,
+    ([0.9] * 25 + [0.45] * 25, None, None),                      # accuracy low; without accuracy (MSE): learning
+    ([2.3] * 25 + [3.0] * 25, 0.1, None),                        # rose: steps too large, not too small
+    ([2.3], 0.1, None),
 ])
-def test_slow_start_rule(losses, expected):
+def test_slow_start_rule(losses, accuracy, expected):
     from course_hint import slow_start_hint
-    text = slow_start_hint(losses, 0.001, 0.1, 100, criterion.SoftmaxCrossEntropyLossLayer())
+    accuracies = None if accuracy is None else [accuracy] * len(losses)
+    text = slow_start_hint(losses, accuracies, 0.001, 0.1, 100, criterion.SoftmaxCrossEntropyLossLayer())
     assert text is None if expected is None else expected in text
-    summed = slow_start_hint([2.3] * 50, 0.001, 0.1, 100, criterion.EuclideanLossLayer(reduction='sum'))
+    summed = slow_start_hint([2.3] * 50, None, 0.001, 0.1, 100, criterion.EuclideanLossLayer(reduction='sum'))
     assert 'summed over batches of 100: try a larger α' in summed and "reduction='sum')" not in summed
