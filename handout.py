@@ -232,7 +232,8 @@ def student_readme(case, source_dir=ROOT):
     where = ('The course says case 1 completes the TODOs of `loss.py` and `optimizer.py`; here `loss.py`\'s '
              'model is built from the softmax cross-entropy layer of `criterion.py` (E and dE/du) and the linear '
              'layer of `layers.py` (whose `FCLayer.gradients`, xᵀδ and Σ_n δ_n, is yours too), so those two '
-             'files hold the TODOs instead of `loss.py`.\n\n' if case == 1 else '')
+             'files hold the TODOs instead of `loss.py`. `softmax_classifier.py` is softmax regression (without a bias) as the course\'s '
+             '2018–2022 notebooks write it, one function for their own loop.\n\n' if case == 1 else '')
     return (f'# Case {case}: your part\n\n{where}Edit only these files: '
             + ', '.join(f'`{f}`' for f in files) + '. Each TODO says what to compute, in the lecture\'s '
             'notation, with the shapes, and stands where `raise NotImplementedError(...)` is now:\n\n'
