@@ -3,7 +3,7 @@
     mnist_dataset = mnist_data_loader.read_data_sets("./MNIST_data/", one_hot=True)
     images, labels = mnist_dataset.train.next_batch(100)
 
-It keeps the interface of TensorFlow's `read_data_sets`, from which the course's file derives:
+It keeps the interface of TensorFlow's `read_data_sets`, the one the course's notebooks call:
 `.train` (the first 55,000 training images), `.validation` (the last 5,000) and `.test` (the 10,000
 t10k ones), each with `num_examples`, `images` (N, 784) float32 in [0, 1] (pixels / 255, no mean
 removed, unlike dataloader.preprocess), `labels` and `next_batch`. The files are read by
