@@ -70,6 +70,12 @@ Sigmoid, forward: f(u) = 1 / (1 + e^{-u}) (N, D), without overflow for large |u|
 keep it in self.output for backward.""",
     ('layers.py', 'SigmoidLayer.backward'): """\
 Sigmoid, backward: return δ ⊙ f(u)(1 - f(u)) (N, D).""",
+    ('softmax_classifier.py', 'softmax_classifier'): """\
+Softmax regression on one minibatch (no bias): u = x W (N, C), x = input (N, D), W (D, C), y = softmax(u)
+(use softmax_parts: log y = s - log_total, never a log of 0), t = label (one-hot (N, C) or labels (N,)):
+    loss = -(1/N) Σ_n Σ_c t_nc log y_nc + (λ/2) Σ W²   (a float; λ = lamda)
+    gradient = xᵀ(y - t)/N + λW   (D, C)   (subtract_targets(y, label) gives y - t)
+    prediction = argmax_c u_nc   (N,)""",
     ('optimizer.py', 'SGD._update_plain'): """\
 SGD with momentum and weight decay, for one parameter w = param (any shape), in place:
     ∇J = ∇E + λ·w   (∇E = grad, λ = decay: 0 for biases, so use decay, not self.weight_decay)

@@ -23,11 +23,13 @@ TEXT = {   # key -> {lang: text}; {placeholders} are filled by readme()
         'en': 'The course says case 1 completes the TODOs of `loss.py` and `optimizer.py`; here `loss.py`\'s '
               'model is built from the softmax cross-entropy layer of `criterion.py` (E and dE/du) and the '
               'linear layer of `layers.py` (whose `FCLayer.gradients`, xᵀδ and Σ_n δ_n, is yours too), so '
-              'those two files hold the TODOs instead of `loss.py`.',
+              'those two files hold the TODOs instead of `loss.py`. `softmax_classifier.py` is softmax regression '
+              '(without a bias) as the course\'s 2018–2022 notebooks write it: one function for their own loop.',
         'zh': '课程中案例 1 要求完成 `loss.py` 和 `optimizer.py` 中的 TODO；这里 `loss.py` 的模型由 '
               '`criterion.py` 中的 softmax 交叉熵层（E 和 dE/du）和 `layers.py` 中的线性层组成'
               '（其中 `FCLayer.gradients`，即 xᵀδ 和 Σ_n δ_n，也由你完成），所以 TODO 在这两个文件中，'
-              '而不在 `loss.py` 中。'},
+              '而不在 `loss.py` 中。`softmax_classifier.py` 是课程 2018–2022 年笔记本中的 softmax 回归（不含偏置），'
+              '一个函数，供笔记本自己的训练循环调用。'},
     'setup': {'en': '## 1. Set up (once)', 'zh': '## 1. 配置环境（只需一次）'},
     'setup_text': {
         'en': 'You need Python 3 (`python3 --version` shows it). In this folder, make a virtual environment '
