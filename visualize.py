@@ -40,6 +40,9 @@ def _draw_curves(ax, runs, ylabel):
     ax.grid(alpha=0.3)
     ax.legend()
     ax.xaxis.get_major_locator().set_params(integer=True)
+    if max((np.shape(v)[-1] for v in runs.values()), default=0) == 1:   # one epoch: not a 0.95-1.05 axis
+        ax.set_xlim(0.5, 1.5)
+        ax.set_xticks([1])
 
 
 def plot_loss_and_acc(loss_and_acc_dict):
