@@ -1,5 +1,8 @@
 """Fixtures shared by the tests."""
+import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -40,3 +43,14 @@ def blobs():
         labels = generator.integers(0, 3, n)
         return centers[labels] + generator.standard_normal((n, 20)), labels
     return {'train': split(600), 'val': split(200), 'test': split(200)}
+
+
+@pytest.fixture(scope='session')
+def quick(tmp_path_factory):
+    """(stdout, results.json, folder) of one `python report.py --quick` run, shared by the report's tests."""
+    out = tmp_path_factory.mktemp('report')
+    done = subprocess.run([sys.executable, 'report.py', '--quick', '--out', str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    with open(out / 'results.json') as f:
+        return done.stdout, json.load(f), out

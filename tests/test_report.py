@@ -16,17 +16,6 @@ ROOT = os.path.join(os.path.dirname(__file__), '..')
 NUMBER = re.compile(r'(?<![\w.])\d[\d,]*(?:\.\d+)?')
 
 
-@pytest.fixture(scope='module')
-def quick(tmp_path_factory):
-    """(stdout, results.json, folder) of one `python report.py --quick` run."""
-    out = tmp_path_factory.mktemp('report')
-    done = subprocess.run([sys.executable, 'report.py', '--quick', '--out', str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    with open(out / 'results.json') as f:
-        return done.stdout, json.load(f), out
-
-
 def test_quick_writes_a_pdf_with_every_page(quick):
     stdout, _, out = quick
     pdf = (out / 'report.pdf').read_bytes()
