@@ -74,3 +74,25 @@ def settings_rows(settings):
                          if isinstance(value, float) else str(value))
         rows.append([SETTING_NAMES.get(key, key.replace('_', ' ')), text])
     return rows
+
+
+def markdown_table(columns, rows):
+    """A Markdown table: columns (C,) headers, rows [(C,) cells, ...]."""
+    lines = ['| ' + ' | '.join(map(str, columns)) + ' |', '|' + '---|' * len(columns)]
+    return '\n'.join(lines + ['| ' + ' | '.join(map(str, row)) + ' |' for row in rows])
+
+
+class Table:
+    """A table a notebook shows as a table (its Markdown) and a plain console as the same text.
+
+    Returned as a cell's value or passed to display(); .columns and .rows keep the cells.
+    """
+
+    def __init__(self, columns, rows):
+        self.columns, self.rows = list(columns), [list(row) for row in rows]
+
+    def _repr_markdown_(self):
+        return markdown_table(self.columns, self.rows)
+
+    def __repr__(self):
+        return markdown_table(self.columns, self.rows)

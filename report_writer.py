@@ -15,7 +15,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 
 import report_pdf
 import report_text
-from report_format import duration_pm, settings_rows, stat
+from report_format import duration_pm, markdown_table, settings_rows, stat
 import visualize as vis
 from dataloader import Dataset
 from files import write_atomic
@@ -209,9 +209,7 @@ def markdown(results, figure_files=None, level=1):
         elif kind in ('paragraph', 'findings'):
             lines += [content, '']
         elif kind == 'table':
-            columns, rows = content
-            lines += ['| ' + ' | '.join(columns) + ' |', '|' + '---|' * len(columns)]
-            lines += ['| ' + ' | '.join(row) + ' |' for row in rows] + ['']
+            lines += [markdown_table(*content), '']
         elif figure_files:
             lines += [f'![Figure {number + 1}]({figure_files[number]})', '', f'*Figure {number + 1}. {content[1]}*', '']
             number += 1
