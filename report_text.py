@@ -125,9 +125,6 @@ def _q(label):
     return f'“{label}”'
 
 
-_pm = pm
-
-
 def findings(facts):
     """The findings paragraph of one experiment, from its facts."""
     return ' '.join(filter(None, [_ranking_text(facts), _speed_text(facts['speed']),
@@ -143,12 +140,12 @@ def _ranking_text(facts):
         over = ('mean ± sample standard deviation over ' + plural(facts['seeds'], 'seed')
                 if facts['seeds'] > 1 else 'one seed')
         return (f"After {plural(facts['epochs'], 'epoch')} {_q(best['label'])} reached a training accuracy of "
-                f"{_pm(best['train'], best['train_std'])}, a validation accuracy of {_pm(best['val'], best['val_std'])} "
-                f"and a test accuracy of {_pm(best['test'], best['test_std'])} ({over}).")
+                f"{pm(best['train'], best['train_std'])}, a validation accuracy of {pm(best['val'], best['val_std'])} "
+                f"and a test accuracy of {pm(best['test'], best['test_std'])} ({over}).")
     first, second = ranking['winner'], ranking['runner_up']
     if ranking['tie']:
-        text = (f"On validation accuracy {_q(first['label'])} ({_pm(first['val'], first['val_std'])}) and "
-                f"{_q(second['label'])} ({_pm(second['val'], second['val_std'])}) tie: their difference, "
+        text = (f"On validation accuracy {_q(first['label'])} ({pm(first['val'], first['val_std'])}) and "
+                f"{_q(second['label'])} ({pm(second['val'], second['val_std'])}) tie: their difference, "
                 f"{ranking['difference']:.4f}, is within the seeds' spread ({ranking['spread']:.4f}, the sum of "
                 f"the two standard deviations).")
     elif ranking['spread'] is None:
@@ -156,13 +153,13 @@ def _ranking_text(facts):
                 f"{ranking['difference']:.4f} ahead of {_q(second['label'])}; with one seed there is no spread "
                 f"to tell a win from chance.")
     else:
-        text = (f"On validation accuracy {_q(first['label'])} won with {_pm(first['val'], first['val_std'])}, "
-                f"{ranking['difference']:.4f} ahead of {_q(second['label'])} ({_pm(second['val'], second['val_std'])}): "
+        text = (f"On validation accuracy {_q(first['label'])} won with {pm(first['val'], first['val_std'])}, "
+                f"{ranking['difference']:.4f} ahead of {_q(second['label'])} ({pm(second['val'], second['val_std'])}): "
                 f"more than the seeds' spread ({ranking['spread']:.4f}, the sum of the two standard deviations).")
-    text += f" {_q(first['label'])} scored {_pm(first['test'], first['test_std'])} on the test set."
+    text += f" {_q(first['label'])} scored {pm(first['test'], first['test_std'])} on the test set."
     worst = ranking['worst']
     if worst:
-        text += f" The lowest validation accuracy, {_pm(worst['val'], worst['val_std'])}, was that of {_q(worst['label'])}."
+        text += f" The lowest validation accuracy, {pm(worst['val'], worst['val_std'])}, was that of {_q(worst['label'])}."
     return text
 
 
@@ -236,7 +233,7 @@ def summary(findings_, results):
     base = experiments.get('baseline', {}).get('best')
     if base and base['val'] is not None:
         sentences.append(f"Softmax regression as the course trains it reached a test accuracy of "
-                         f"{_pm(base['test'], base['test_std'])} after {plural(experiments['baseline']['epochs'], 'epoch')}.")
+                         f"{pm(base['test'], base['test_std'])} after {plural(experiments['baseline']['epochs'], 'epoch')}.")
     ranking = experiments.get('momentum', {}).get('ranking')
     if ranking:
         first, second = ranking['winner'], ranking['runner_up']
@@ -247,9 +244,9 @@ def summary(findings_, results):
     overall = findings_['overall']
     if overall:
         title = results['experiments'][overall['experiment']]['title']
-        sentences.append(f"The highest validation accuracy of all settings, {_pm(overall['val'], overall['val_std'])}, "
+        sentences.append(f"The highest validation accuracy of all settings, {pm(overall['val'], overall['val_std'])}, "
                          f"came from {_q(overall['label'])} (experiment {title.split('.')[0]}), with a test accuracy "
-                         f"of {_pm(overall['test'], overall['test_std'])}.")
+                         f"of {pm(overall['test'], overall['test_std'])}.")
     return ' '.join(sentences)
 
 
@@ -260,8 +257,7 @@ def overview(results, findings_):
     titles = '; '.join(e['title'] for e in experiments.values())
     ran = (f"What was run: {plural(len(specs), 'setting')}, each trained with {plural(len(s['seeds']), 'seed')} "
            f"({', '.join(map(str, s['seeds']))}), in {plural(len(experiments), 'experiment')}: {titles}. A setting "
-           f"that several experiments share was trained once. Softmax regression trained "
-           f"{plural(s['epochs'], 'epoch')}, the multi-layer perceptrons {plural(s['mlp_epochs'], 'epoch')}.")
+           f"that several experiments share was trained once. {_epochs_trained(s, experiments)}")
     used = 'all 55,000' if s['train_size'] == 55000 else f"the first {s['train_size']:,} of the 55,000"
     data = (f"On what data: MNIST from '{s['data_root']}', {used} "
             f"training images; the 5,000 validation images after them chose every setting; each trained model "
@@ -275,30 +271,12 @@ def overview(results, findings_):
     return [ran, data, took + quick, 'Main results: ' + summary(findings_, results)]
 
 
-def captions(results, name):
-    """The captions of an experiment's figures, in the order report_writer draws them."""
-    seeds, threshold = len(results['settings']['seeds']), results['settings']['threshold']
-    band = f'line: mean over the {seeds} seeds, band: ± one standard deviation' if seeds > 1 else 'one seed'
-    bars = (f'error bars: ± one standard deviation over the {seeds} seeds; ' if seeds > 1 else 'one seed; ') + \
-        'dashed line: the setting chosen on validation'
-    configs = results['experiments'].get(name, {}).get('configs', [])
-    reached = any((mean_curve(c['runs']) >= threshold).any() for c in configs)   # as the figure draws its stars
-    star = (f'a star marks where a setting first reaches {threshold:g} (dashed line)' if reached else
-            f'no setting reached {threshold:g} (dashed line) within the epochs trained, so no star is drawn')
-    swept = {'learning_rate': ('the learning rate α', 'the final training loss'),
-             'batch_size': ('the batch size', 'the mean seconds per epoch')}
-    if name in swept:
-        what, right = swept[name]
-        return [f'Final training and validation accuracy (left) and {right} (right) against {what} '
-                f'(log scale); {bars}.']
-    return {'baseline': [f'Training and validation loss (left) and accuracy (right) of the baseline per epoch; {band}.',
-                         "Each class's weight vector (a column of W, 784 values) as a 28×28 image, first seed's "
-                         'model: red positive, blue negative; each looks like a template of its digit.',
-                         "Confusion matrix of the first seed's model on the test images (rows: true digit); "
-                         'colour marks only the errors.',
-                         "The first misclassified test images of the first seed's model, titled true → predicted."],
-            'momentum': [f'Validation accuracy (left) and training loss (right) per epoch for each momentum setting; '
-                         f'{band}.',
-                         f'Mean validation accuracy against cumulative training time (validation excluded); {star}.'],
-            'mlp': [f'Validation accuracy per epoch of the multi-layer perceptrons, compared by activation, loss and '
-                    f'depth; {band}.']}[name]
+def _epochs_trained(settings, experiments):
+    """'Softmax regression trained 2 epochs, the multi-layer perceptrons 1 epoch.': only the models run."""
+    parts = []
+    if set(experiments) - {'mlp'}:
+        parts.append(f"softmax regression trained {plural(settings['epochs'], 'epoch')}")
+    if 'mlp' in experiments:
+        parts.append(f"the multi-layer perceptrons {'' if parts else 'trained '}{plural(settings['mlp_epochs'], 'epoch')}")
+    text = ', '.join(parts)
+    return text[0].upper() + text[1:] + '.'

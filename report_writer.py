@@ -3,7 +3,7 @@
 `sections(results)` lists the report in order (title page, then per experiment its findings, table and
 captioned figures); the PDF (A4 pages, report_pdf.py) and the Markdown both render that one list, so
 they hold the same text. The words come from report_text.py, the figures from visualize.py through
-the functions below, which runner.ipynb calls too.
+the functions below (which runner.ipynb calls too), each with the caption written beside it.
 """
 import functools
 import json
@@ -135,6 +135,35 @@ def mlp_figure(results):
                             for comparison, labels in mlp['comparisons'].items()}, ylabel='validation accuracy')
 
 
+def captions(results, name):
+    """The captions of an experiment's figures, in the order report_writer draws them."""
+    seeds, threshold = len(results['settings']['seeds']), results['settings']['threshold']
+    band = f'line: mean over the {seeds} seeds, band: ± one standard deviation' if seeds > 1 else 'one seed'
+    bars = (f'error bars: ± one standard deviation over the {seeds} seeds; ' if seeds > 1 else 'one seed; ') + \
+        'dashed line: the setting chosen on validation'
+    configs = results['experiments'].get(name, {}).get('configs', [])
+    reached = any((report_text.mean_curve(c['runs']) >= threshold).any() for c in configs)   # as the figure draws its stars
+    star = (f'a star marks where a setting first reaches {threshold:g} (dashed line)' if reached else
+            f'no setting reached {threshold:g} (dashed line) within the epochs trained, so no star is drawn')
+    swept = {'learning_rate': ('the learning rate α', 'the final training loss'),
+             'batch_size': ('the batch size', 'the mean seconds per epoch')}
+    if name in swept:
+        what, right = swept[name]
+        return [f'Final training and validation accuracy (left) and {right} (right) against {what} '
+                f'(log scale); {bars}.']
+    return {'baseline': [f'Training and validation loss (left) and accuracy (right) of the baseline per epoch; {band}.',
+                         "Each class's weight vector (a column of W, 784 values) as a 28×28 image, first seed's "
+                         'model: red positive, blue negative; each looks like a template of its digit.',
+                         "Confusion matrix of the first seed's model on the test images (rows: true digit); "
+                         'colour marks only the errors.',
+                         "The first misclassified test images of the first seed's model, titled true → predicted."],
+            'momentum': [f'Validation accuracy (left) and training loss (right) per epoch for each momentum setting; '
+                         f'{band}.',
+                         f'Mean validation accuracy against cumulative training time (validation excluded); {star}.'],
+            'mlp': [f'Validation accuracy per epoch of the multi-layer perceptrons, compared by activation, loss and '
+                    f'depth; {band}.']}[name]
+
+
 def figures(results, name):
     """[(build, caption), ...] of an experiment's figures; build() makes the Figure when it is drawn
     (once per results when results holds a '_figures' cache)."""
@@ -157,7 +186,7 @@ def figures(results, name):
             cache[name, i] = build()
         return cache[name, i]
     return [(functools.partial(built, i, build), caption)
-            for i, (build, caption) in enumerate(zip(builds, report_text.captions(results, name)))]
+            for i, (build, caption) in enumerate(zip(builds, captions(results, name)))]
 
 
 def sections(results):

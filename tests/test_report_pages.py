@@ -92,7 +92,7 @@ def test_the_time_to_accuracy_caption_promises_a_star_only_when_one_is_drawn(qui
         results['settings']['threshold'] = threshold
         stars = [line for ax in report_writer.time_to_accuracy_figure(results).axes for line in ax.lines
                  if line.get_marker() == '*']
-        caption = report_text.captions(results, 'momentum')[1]
+        caption = report_writer.captions(results, 'momentum')[1]
         assert ('a star marks' in caption) == bool(stars) and ('no star' in caption) == (not stars), caption
 
 
