@@ -13,6 +13,7 @@ from report_format import duration, epochs as epochs_text, plural, pm
 
 DROP_TOLERANCE = 0.005   # a fall of the mean validation accuracy below its best epoch larger than this is instability
 TIMING_TOLERANCE = 0.1   # epoch times closer than this fraction of the faster one are not told apart
+MIN_TIMED_EPOCHS = 3   # fewer timed epochs per setting give no measure of the machine's noise
 
 
 def analyse(results):
@@ -35,7 +36,7 @@ def _facts(experiment, settings):
     return {'settings': len(configs), 'seeds': len(settings['seeds']), 'epochs': epochs,
             'best': _accuracy(ranked[0]) if ranked else {'label': None, 'val': None},
             'ranking': _ranking(ranked) if len(ranked) > 1 else None,
-            'speed': _speed(configs, len(settings['seeds'])),
+            'speed': _speed(configs),
             'threshold': _threshold(configs, settings['threshold']),
             'unstable': [u for u in (_instability(c) for c in configs) if u]}
 
@@ -59,19 +60,21 @@ def _ranking(ranked):
             'worst': _accuracy(ranked[-1]) if len(ranked) > 2 else None}
 
 
-def _speed(configs, seeds):
+def _speed(configs):
     """Fastest and slowest mean seconds per epoch, and whether they differ by more than timing noise:
-    a tie unless every epoch of the fastest setting was quicker than every epoch of the slowest
-    (the epochs of one setting do the same work, so their range is the machine's noise) and the
-    means differ by more than TIMING_TOLERANCE."""
+    a tie unless each has MIN_TIMED_EPOCHS epochs or more (over its seeds), every epoch of the fastest
+    setting was quicker than every epoch of the slowest (the epochs of one setting do the same work,
+    so their range is the machine's noise) and the means differ by more than TIMING_TOLERANCE."""
     timed = [(c['summary']['epoch_time']['mean'], c['label'], [t for run in c['runs'] for t in run['epoch_time']])
              for c in configs if c['summary']['epoch_time']['mean'] is not None]
     if not timed:
         return None
     (fast, fast_label, fast_times), (slow, slow_label, slow_times) = min(timed), max(timed)
+    timed_epochs = min(len(fast_times), len(slow_times))
     separate = max(fast_times) < min(slow_times) and slow - fast > TIMING_TOLERANCE * fast
     return {'fastest': fast_label, 'fastest_seconds': fast, 'slowest': slow_label, 'slowest_seconds': slow,
-            'fastest_slowest_epoch': max(fast_times), 'slowest_fastest_epoch': min(slow_times), 'tie': not separate}
+            'fastest_slowest_epoch': max(fast_times), 'slowest_fastest_epoch': min(slow_times),
+            'timed_epochs': timed_epochs, 'tie': not separate or timed_epochs < MIN_TIMED_EPOCHS}
 
 
 def _threshold(configs, threshold):
@@ -168,11 +171,18 @@ def _speed_text(speed):
         return ''
     if speed['fastest'] == speed['slowest']:
         return f"One epoch took {duration(speed['fastest_seconds'])} on average."
+    if speed['timed_epochs'] < MIN_TIMED_EPOCHS:
+        return (f"One epoch took {duration(speed['fastest_seconds'])} to {duration(speed['slowest_seconds'])} on "
+                f"average; with {plural(speed['timed_epochs'], 'epoch')} timed per setting, a difference cannot be "
+                f"told from the machine's timing noise.")
     if speed['tie']:
+        overlap = speed['fastest_slowest_epoch'] >= speed['slowest_fastest_epoch']
+        why = (f"an epoch of the fastest setting took up to {duration(speed['fastest_slowest_epoch'])}, one of the "
+               f"slowest as little as {duration(speed['slowest_fastest_epoch'])}" if overlap else
+               f"less than {TIMING_TOLERANCE:.0%} apart")
         return (f"One epoch took about as long with every setting: the means range from "
                 f"{duration(speed['fastest_seconds'])} to {duration(speed['slowest_seconds'])}, within timing noise "
-                f"(an epoch of the fastest setting took up to {duration(speed['fastest_slowest_epoch'])}, one of the "
-                f"slowest as little as {duration(speed['slowest_fastest_epoch'])}).")
+                f"({why}).")
     return (f"One epoch took {duration(speed['fastest_seconds'])} with {_q(speed['fastest'])} (the fastest) and "
             f"{duration(speed['slowest_seconds'])} with {_q(speed['slowest'])} (the slowest; every one of its "
             f"epochs was slower than every epoch of the fastest).")

@@ -76,6 +76,9 @@ def test_epoch_times_within_the_epochs_own_variation_are_called_noise():
     apart = _with_times({'a': [[0.025, 0.026], [0.025, 0.027]], 'b': [[0.079, 0.080], [0.075, 0.074]]})
     text = report_text.findings(report_text.analyse(apart)['experiments']['sweep'])
     assert 'One epoch took 26 ms with “a” (the fastest) and 77 ms with “b” (the slowest' in text
+    too_few = _with_times({'a': [[0.025, 0.026]], 'b': [[0.079, 0.080]]})   # 2 epochs: no measure of the noise
+    text = report_text.findings(report_text.analyse(too_few)['experiments']['sweep'])
+    assert 'with 2 epochs timed per setting, a difference cannot be told from' in text and 'fastest' not in text
 
 
 def test_one_seed_shows_no_spread():
