@@ -16,7 +16,7 @@ import sys
 import time
 
 from criterion import METRIC_NAMES
-from report_format import duration
+from formatting import duration
 
 DISPLAYS = ('print', 'live', 'none')
 REDRAW_EVERY = 0.15   # seconds of wall time between two redraws of a live line

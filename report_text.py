@@ -9,7 +9,7 @@ within the spread is called a tie, a setting that never reached the threshold is
 """
 import numpy as np
 
-from report_format import duration, epochs as epochs_text, plural, pm
+from formatting import duration, epochs as epochs_text, plural, pm
 
 DROP_TOLERANCE = 0.005   # a fall of the mean validation accuracy below its best epoch larger than this is instability
 TIMING_TOLERANCE = 0.1   # epoch times closer than this fraction of the faster one are not told apart

@@ -15,7 +15,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 
 import report_pdf
 import report_text
-from report_format import duration_pm, markdown_table, settings_rows, stat
+from formatting import duration_pm, markdown_table, settings_rows, stat
 import visualize as vis
 from dataloader import Dataset
 from files import write_atomic

@@ -130,7 +130,7 @@ def _numbers(value):
         return set().union(*map(_numbers, value)) if value else set()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return set(NUMBER.findall(value)) if isinstance(value, str) else set()
-    ms = value * 1000   # report_format.duration prints short times in ms
+    ms = value * 1000   # formatting.duration prints short times in ms
     return {f'{value:.{d}f}' for d in range(5)} | {f'{value:g}', f'{value:,}', str(value)} | \
         {f'{ms:.0f}', f'{ms:.1f}'}
 
