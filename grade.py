@@ -135,7 +135,10 @@ def main(argv=None):
         print(f'{row["name"]}: {row["score"]:g} / {row["max"]:g}{"  (" + row["flags"] + ")" if row["flags"] else ""}')
     for problem in problems:
         print(f'warning: {problem}', file=sys.stderr)
-    return 1 if problems else 0
+    unread = [row for row in rows if row['nothing read']]
+    for row in unread:
+        print(f'error: {row["name"]} scored 0 because nothing could be read: {row["nothing read"]}', file=sys.stderr)
+    return 1 if problems or unread else 0
 
 
 if __name__ == '__main__':
