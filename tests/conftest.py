@@ -1,4 +1,5 @@
 """Fixtures shared by the tests."""
+import json
 import os
 import pathlib
 import subprocess
@@ -58,3 +59,14 @@ def make_venv():
             (package / f'module{i}.py').write_text('x = 1\n')
         return path
     return make
+
+
+@pytest.fixture(scope='session')
+def quick(tmp_path_factory):
+    """(stdout, results.json, folder) of one `python report.py --quick` run, shared by the report's tests."""
+    out = tmp_path_factory.mktemp('report')
+    done = subprocess.run([sys.executable, 'report.py', '--quick', '--out', str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    with open(out / 'results.json') as f:
+        return done.stdout, json.load(f), out
