@@ -26,7 +26,8 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 MARKER = re.compile(r'^(\s*)### (BEGIN SOLUTION|END SOLUTION)\b(.*)$')
 DEF = re.compile(r'^(\s*)(?:async\s+)?(def|class)\s+(\w+)')
 NOT_COPIED = ('handout.py', 'release_readme.py', 'grade')   # top-level files whose names start so stay with the teacher
-FILES = ('requirements.txt', 'pytest.ini')        # copied as they are, and data/ whole
+FILES = ('requirements.txt', 'pytest.ini')        # copied as they are
+FOLDERS = ('data', 'report')   # copied whole: the MNIST files, the report's package
 TESTS = {   # the release's tests: the helpers, the tests that teach, and the tests no TODO touches
     case: ('conftest.py', 'gradcheck.py', 'diagnose.py', 'test_dataloader.py', 'test_visualize.py')
     + tuple(f'test_case{c}.py' for c in CASES if c <= case) for case in CASES}
@@ -287,8 +288,9 @@ def _fill(out, case, source, lang):
     os.mkdir(os.path.join(out, 'tests'))
     for name in TESTS[case]:
         shutil.copyfile(os.path.join(source, 'tests', name), os.path.join(out, 'tests', name))
-    shutil.copytree(os.path.join(source, 'data'), os.path.join(out, 'data'),
-                    ignore=shutil.ignore_patterns('__pycache__', '*.pyc', '*.part'), copy_function=shutil.copyfile)
+    for name in FOLDERS:
+        shutil.copytree(os.path.join(source, name), os.path.join(out, name), copy_function=shutil.copyfile,
+                        ignore=shutil.ignore_patterns('__pycache__', '*.pyc', '*.part'))
 
 
 def main(argv=None):

@@ -137,9 +137,9 @@ def readme(case, lang, files, todos, given, release_files, tests, source_dir):
         say('notebooks'), _commands([(f'jupyter notebook {MAIN_NOTEBOOK[case]}', '')]), say('notebooks_text'),
         _bullets(_notebook_lines(release_files, source_dir)),
         say('report'),
-        _commands([('python report.py --quick', say('report_quick')), ('python report.py', say('report_full'))]),
-        say('report_text'), _commands([(f'report.py: stopped: {todos[0][0]}: TODO {todos[0][1]} — not implemented '
-                                        'yet', '')]) if todos else '',
+        _commands([('python -m report --quick', say('report_quick')), ('python -m report', say('report_full'))]),
+        say('report_text'), _commands([(f'python -m report: stopped: {todos[0][0]}: TODO {todos[0][1]} — not '
+                                        'implemented yet', '')]) if todos else '',
         say('handin'), say('handin_text', files=names),
         f'- {say("handin_zip")}\n\n' + _commands([(f'python -m zipfile -c case{case}.zip ' + ' '.join(files), '')],
                                                   indent='      '),

@@ -1,4 +1,4 @@
-"""The assignment's report in one command: `python report.py` writes report.pdf, results.json, results.md.
+"""The report's experiments: which runs `python -m report` trains, and their summaries over seeds.
 
 The experiments, each configuration trained with every seed (mean ± std over seeds):
   baseline       case 1 as the course runs it (α 0.01, batch 100, γ 0.9): curves, weights, errors
@@ -13,22 +13,15 @@ a subset of the data; its numbers are not the report's. Training is the Solver's
 chooses settings, calls `Solver.train()` one epoch at a time (to show progress) and summarizes.
 """
 import argparse
-import os
 import sys
 import time
 
-if __name__ == '__main__':
-    # Run as a program: one BLAS thread unless the environment says otherwise, set before numpy
-    # loads (importing this module leaves the process alone). The matrices here are small (batch
-    # 100): on a busy 2-core machine two OpenBLAS threads made an MLP epoch 10x slower (17 s vs 1.5 s).
-    os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
+import numpy as np
 
-import numpy as np  # noqa: E402 (after the thread setting)
-
-from dataloader import NUM_TRAIN, Dataset  # noqa: E402
-from progress import StatusLine, clock  # noqa: E402
-from criterion import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer  # noqa: E402
-from solver import Solver, build_mlp  # noqa: E402
+from dataloader import NUM_TRAIN, Dataset
+from progress import StatusLine, clock
+from criterion import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
+from solver import Solver, build_mlp
 
 SOFTMAX_BASE = {'learning_rate': 0.01, 'batch_size': 100, 'momentum': 0.9, 'momentum_ramp_epochs': 0}
 MLP_BASE = dict(SOFTMAX_BASE, learning_rate=0.1, hidden=(128,), activation='relu', loss='softmax')
@@ -241,7 +234,7 @@ def _arg(kind, low, high=None, what=''):
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description='Run the assignment\'s experiments on MNIST and write '
+    p = argparse.ArgumentParser(prog='python -m report', description='Run the assignment\'s experiments on MNIST and write '
                                 'report.pdf, results.json and results.md.')
     p.add_argument('--out', default='report_out', help='output folder (default: report_out)')
     p.add_argument('--quick', action='store_true', help='smoke test: 10,000 training images, 2 seeds, '
@@ -269,22 +262,19 @@ def main(argv=None):
     if max(settings['batch_sizes']) > settings['train_size']:
         parser.error(f"--train-size {settings['train_size']}: expected at least "
                      f"{max(settings['batch_sizes'])}, the largest batch size of the sweep")
-    import report_writer   # matplotlib loads only when a report is written
+    from report import writer   # matplotlib loads only when a report is written
     try:
         results = run_experiments(settings)
     except KeyboardInterrupt:
         print('\nInterrupted: no report written.')
         return 130
     except NotImplementedError as err:   # a TODO of the student release, named by its raise
-        print(f'\nreport.py: stopped: {err}. Do that TODO (README.md, step 2), check it with '
+        print(f'\npython -m report: stopped: {err}. Do that TODO (README.md, step 2), check it with '
               '`python -m pytest`, then run the report again.', file=sys.stderr)
         return 1
     except (ValueError, FileNotFoundError) as err:   # missing or malformed data files: named by the loader
         parser.error(str(err))
-    written = report_writer.write_report(results, args.out)
+    written = writer.write_report(results, args.out)
     print(f'Done in {clock(time.perf_counter() - start)}: wrote ' + ', '.join(written))
     return 0
 
-
-if __name__ == '__main__':
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """The report's words, written from the measured numbers: findings per experiment and the summary.
 
-`analyse(results)` reduces the results of `report.run_experiments` to the facts the text quotes
+`analyse(results)` reduces the results of `report.experiments.run_experiments` to the facts the text quotes
 (who won on validation and by how much against the seeds' spread, time per epoch, epochs and
 seconds to the threshold, where training became unstable); they are saved in results.json under
 'findings', so every number in the text can be checked against the file. The sentences are built

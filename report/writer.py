@@ -1,8 +1,8 @@
-"""report.pdf, results.json and results.md from the results of `report.run_experiments`.
+"""report.pdf, results.json and results.md from the results of `report.experiments.run_experiments`.
 
 `sections(results)` lists the report in order (title page, then per experiment its findings, table and
-captioned figures); the PDF (A4 pages, report_pdf.py) and the Markdown both render that one list, so
-they hold the same text. The words come from report_text.py, the figures from visualize.py through
+captioned figures); the PDF (A4 pages, report/pdf.py) and the Markdown both render that one list, so
+they hold the same text. The words come from report/text.py, the figures from visualize.py through
 the functions below (which runner.ipynb calls too), each with the caption written beside it.
 """
 import functools
@@ -13,8 +13,7 @@ import os
 import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 
-import report_pdf
-import report_text
+from report import pdf as report_pdf, text as report_text
 from formatting import duration_pm, markdown_table, settings_rows, stat
 import visualize as vis
 from dataloader import Dataset
@@ -136,7 +135,7 @@ def mlp_figure(results):
 
 
 def captions(results, name):
-    """The captions of an experiment's figures, in the order report_writer draws them."""
+    """The captions of an experiment's figures, in the order this module draws them."""
     seeds, threshold = len(results['settings']['seeds']), results['settings']['threshold']
     band = f'line: mean over the {seeds} seeds, band: ± one standard deviation' if seeds > 1 else 'one seed'
     bars = (f'error bars: ± one standard deviation over the {seeds} seeds; ' if seeds > 1 else 'one seed; ') + \
@@ -219,7 +218,7 @@ def pdf_pages(results):
             number += 1
             build, caption = content
             document.figure(build(), f'Figure {number}. {caption}')
-    return document.finish('MNIST report (report.py)')
+    return document.finish('MNIST report (python -m report)')
 
 
 def markdown(results, figure_files=None, level=1):
@@ -251,7 +250,7 @@ def markdown(results, figure_files=None, level=1):
 
 def write_pdf(figures, file):
     """Save each figure as one page of a PDF; returns the page count."""
-    with PdfPages(file, metadata={'Title': 'MNIST report', 'Creator': 'report.py'}) as pdf:
+    with PdfPages(file, metadata={'Title': 'MNIST report', 'Creator': 'python -m report'}) as pdf:
         for figure in figures:
             pdf.savefig(figure)
     return len(figures)

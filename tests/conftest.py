@@ -63,9 +63,9 @@ def make_venv():
 
 @pytest.fixture(scope='session')
 def quick(tmp_path_factory):
-    """(stdout, results.json, folder) of one `python report.py --quick` run, shared by the report's tests."""
+    """(stdout, results.json, folder) of one `python -m report --quick` run, shared by the report's tests."""
     out = tmp_path_factory.mktemp('report')
-    done = subprocess.run([sys.executable, 'report.py', '--quick', '--out', str(out)], cwd=ROOT,
+    done = subprocess.run([sys.executable, '-m', 'report', '--quick', '--out', str(out)], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     with open(out / 'results.json') as f:

@@ -49,6 +49,7 @@ def test_the_case_files_are_those_with_regions_of_the_case():
 def test_a_release_holds_the_students_files_and_nothing_of_the_teachers(release):
     case, _, files = release
     for name in ('README.md', 'requirements.txt', 'pytest.ini', 'layers.py', 'loss.py', 'solver.py', 'report.py',
+                 'report/__main__.py', 'report/experiments.py', 'report/writer.py',
                  'mlp.ipynb', 'tests/diagnose.py', 'tests/conftest.py', f'tests/test_case{case}.py',
                  'data/train-images-idx3-ubyte.gz'):
         assert name in files, name

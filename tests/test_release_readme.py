@@ -12,7 +12,7 @@ import release_readme
 from grade_intake import read_submission
 
 ROOT = handout.ROOT
-STOP = re.compile(r'report\.py: stopped: \w+\.py: TODO [\w.]+ — not implemented yet')
+STOP = re.compile(r'python -m report: stopped: \w+\.py: TODO [\w.]+ — not implemented yet')
 HAN = re.compile('[\u4e00-\u9fff]')
 
 
@@ -36,7 +36,7 @@ def test_the_readme_names_every_todo_and_the_set_up_check_report_and_hand_in_ste
         assert f'| `{name}` | `{function}` |' in readme, function
     for command in ('python3 -m venv .venv', 'source .venv/bin/activate', 'pip install -r requirements.txt',
                     f'jupyter notebook {release_readme.MAIN_NOTEBOOK[case]}', 'python -m pytest',
-                    f'python -m pytest tests/test_case{case}.py', 'python report.py --quick', 'python report.py',
+                    f'python -m pytest tests/test_case{case}.py', 'python -m report --quick', 'python -m report',
                     f'python -m zipfile -c case{case}.zip {" ".join(files)}'):
         assert command in commands(readme), command
     assert STOP.search(readme) and '.venv\\Scripts\\activate' in readme
@@ -66,7 +66,7 @@ def test_the_release_report_stops_at_a_todo_by_name_and_its_hand_in_command_take
     out = tmp_path / 'release'
     handout.make_release(out, case)
     env = dict(os.environ, OPENBLAS_NUM_THREADS='1', MPLBACKEND='Agg')
-    done = subprocess.run([sys.executable, 'report.py', '--quick', '--out', str(tmp_path / 'report')], cwd=out,
+    done = subprocess.run([sys.executable, '-m', 'report', '--quick', '--out', str(tmp_path / 'report')], cwd=out,
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1 and STOP.search(done.stderr), done.stdout + done.stderr
     assert 'Traceback' not in done.stderr and not (tmp_path / 'report').exists()

@@ -8,10 +8,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-import report
-import report_pdf
-import report_text
-import report_writer
+from report import experiments, pdf as report_pdf, text as report_text, writer as report_writer
 import visualize as vis
 
 poppler = pytest.mark.skipif(not shutil.which('pdftoppm') or not shutil.which('pdfimages'),
@@ -63,7 +60,7 @@ def _with_times(times_by_label):
     for label, runs in times_by_label.items():
         runs = [{'train_acc': [0.9] * len(t), 'val_acc': [0.9] * len(t), 'train_loss': [0.3] * len(t),
                  'test_acc': 0.9, 'epoch_time': t, 'stop_reason': None} for t in runs]
-        configs.append({'label': label, 'spec': {'epochs': 2}, 'runs': runs, 'summary': report.summarize(runs, 0.95)})
+        configs.append({'label': label, 'spec': {'epochs': 2}, 'runs': runs, 'summary': experiments.summarize(runs, 0.95)})
     return {'settings': {'seeds': (0, 1), 'threshold': 0.95},
             'experiments': {'sweep': {'title': '1. sweep', 'configs': configs, 'selected': None}}}
 
