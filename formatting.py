@@ -1,6 +1,6 @@
 """Numbers as the report prints them: each with the precision it has, and words in the right number.
 
-The report's text (report_text.py), its tables (report_writer.py) and the notebooks print numbers
+The report's text (report/text.py), its tables (report/writer.py) and the notebooks print numbers
 through these functions only, so a value reads the same wherever it appears ("36 ms" in a table and
 in the sentence beside it), a standard deviation is shown only when there is one (two seeds or more),
 and counts agree with their nouns ("1 epoch", "2 seeds").
@@ -64,7 +64,7 @@ SETTING_NAMES = {'seeds': 'seeds', 'epochs': 'softmax regression: epochs', 'mlp_
 
 
 def settings_rows(settings):
-    """[[name, value], ...] of report.py's settings in words, for the settings table."""
+    """[[name, value], ...] of the report's settings (report/experiments.py) in words, for its settings table."""
     size = settings['train_size']
     shown = {'train_size': 'all 55,000' if size == 55000 else f'the first {size:,} of 55,000',
              'quick': '--quick (a smoke test)' if settings['quick'] else 'full'}
