@@ -18,8 +18,8 @@ from config import CFG_KEYS, CfgNames
 from criterion import METRIC_NAMES, EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
 from dataloader import download, missing_files
 from files import write_atomic
+from formatting import plural
 from idx import missing_message
-from loop import plural
 from network import build_mlp
 
 DEFAULT_ROOT = CFG_KEYS['data_root'][0]

@@ -38,11 +38,6 @@ class DeferInterrupt:
             signal.signal(signal.SIGINT, self.previous)
 
 
-def plural(count, noun):
-    """'1 epoch', '3 epochs': a count with its noun, in the singular only for one."""
-    return f'{count} {noun}' if count == 1 else f'{count} {noun}s'
-
-
 class Curve(list):
     """A per-epoch list that knows its split ('training', 'validation', 'test'): still a list for
     every use, and `visualize.plot_loss_and_acc` labels its axes with `.split`."""

@@ -15,10 +15,12 @@ import numpy as np
 
 import cli
 from config import CFG_KEYS, RULE_SETTINGS, SettingError, check_cfg, parse_args
+from course_hint import FirstEpochHint
 from dataloader import NUM_TRAIN, ArrayDataset, DataFormatError, Dataloader, Dataset, as_dataset
 from criterion import METRIC_NAMES, SoftmaxCrossEntropyLossLayer
+from formatting import plural
 from layers import arrays_of
-from loop import Curve, DeferInterrupt, evaluate, forward_batch, mode, plural  # noqa: F401 (importable here)
+from loop import Curve, DeferInterrupt, evaluate, forward_batch, mode  # noqa: F401 (importable here)
 from loss import SoftmaxCrossEntropyLoss
 from network import Network, build_mlp  # noqa: F401 (build_mlp: the course notebooks import it from here)
 from optimizer import RULES
@@ -226,6 +228,7 @@ def train(model, criterion, optimizer, dataset, max_epoch, batch_size, disp_freq
     course's SGD(learning_rate, weight_decay). Prints the course's lines every `disp_freq` batches
     and per epoch; runs the Solver's one loop, so divergence and Ctrl-C stop it cleanly.
     Returns (model, val_loss, val_acc): the model and two lists of max_epoch floats.
+    When the first epoch barely learned, one line says why it likely did (course_hint.py).
     """
     inputs, targets = _course_arrays(dataset)
     data = {'train': ArrayDataset(inputs[:NUM_TRAIN], targets[:NUM_TRAIN], mode='train'),
@@ -234,6 +237,7 @@ def train(model, criterion, optimizer, dataset, max_epoch, batch_size, disp_freq
     solver = Solver({'data': data, 'model': model, 'criterion': criterion, 'optimizer': optimizer,
                      'max_epoch': max_epoch, 'batch_size': batch_size, 'display_freq': disp_freq,
                      'shuffle': False, 'dtype': _dtype_of(inputs)})
+    solver.display = FirstEpochHint(solver, batch_size)
     solver.train()
     return model, solver.history['val_loss'], solver.history['val_' + solver.metric]
 
