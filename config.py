@@ -1,10 +1,11 @@
 """The Solver's settings: every cfg key, its default and what it allows, checked before any work.
 
 `check_cfg(cfg)` returns cfg completed with the defaults, or raises a ValueError that names the key,
-the value and what is allowed. A new setting is one line in CFG_KEYS. `parse_args` spells the keys as
-`python solver.py` flags.
+the value and what is allowed (a `SettingError`, which the command line re-spells with its flags). A
+new setting is one line in CFG_KEYS. `parse_args` spells the keys as `python solver.py` flags.
 """
 import argparse
+import difflib
 
 import numpy as np
 
@@ -84,6 +85,25 @@ RULE_SETTINGS = {'sgd': ('momentum', 'nesterov', 'momentum_ramp_epochs'), 'adagr
 OPTIMIZER_KEYS = ('learning_rate', 'weight_decay', *dict.fromkeys(sum(RULE_SETTINGS.values(), ())))
 
 
+class CfgNames:
+    """How a message spells settings in code: cfg['max_epoch'] = 2.5 (cli.FlagNames: --epochs 2.5)."""
+
+    def key(self, key, *value):
+        return f'cfg[{key!r}]' + (f' = {value[0]!r}' if value else '')
+
+    def keys(self, keys):
+        return f'cfg {list(keys)}'
+
+
+class SettingError(ValueError):
+    """A bad setting. `words(names)` makes the message, spelling each setting with `names` (a
+    CfgNames): the command line says what the user typed (--epochs), code what it wrote (cfg[...])."""
+
+    def __init__(self, words):
+        super().__init__(words(CfgNames()))
+        self.words = words
+
+
 def check_cfg(cfg):
     """cfg completed with defaults; ValueError naming the key, value and what is allowed."""
     if not isinstance(cfg, dict):
@@ -96,7 +116,7 @@ def check_cfg(cfg):
     full = {key: cfg.get(key, default) for key, (default, _) in CFG_KEYS.items()}
     for key, (_, (check, allowed)) in CFG_KEYS.items():
         if not check(full[key]):
-            raise ValueError(f'cfg[{key!r}] = {full[key]!r}: expected {allowed}')
+            raise SettingError(lambda names, key=key: f'{names.key(key, full[key])}: expected {allowed}')
     if full['criterion'] is not None and full['model'] is None:
         raise ValueError("cfg['criterion'] is set but cfg['model'] is not: a loss layer needs a Network")
     optimizer = full['optimizer']
@@ -104,8 +124,9 @@ def check_cfg(cfg):
         rule = optimizer or 'sgd'
         unused = [key for key in OPTIMIZER_KEYS[2:] if key in cfg and key not in RULE_SETTINGS[rule]]
         if unused:
-            raise ValueError(f"cfg {unused}: not settings of cfg['optimizer'] = {optimizer!r}, which uses "
-                             f"learning_rate, weight_decay and {list(RULE_SETTINGS[rule])}")
+            used = ('learning_rate', 'weight_decay', *RULE_SETTINGS[rule])
+            raise SettingError(lambda names: f"{names.keys(unused)}: not settings of "
+                               f"{names.key('optimizer', optimizer)}, which uses {names.keys(used)}")
     else:
         clash = [key for key in OPTIMIZER_KEYS if key in cfg]
         if clash:
@@ -114,30 +135,41 @@ def check_cfg(cfg):
     return full
 
 
+# the flags of cfg keys: flag: (cfg key, type, placeholder, help)
+FLAGS = {'--data-root': ('data_root', str, 'PATH', 'folder with the MNIST IDX files (default: data, where missing '
+                                                   'files are downloaded; another folder only with --download)'),
+         '--epochs': ('max_epoch', int, 'N', 'number of epochs (default: 10; 0 tests the initial or loaded model)'),
+         '--batch-size': ('batch_size', int, 'N', 'samples per SGD step (default: 100)'),
+         '--lr': ('learning_rate', float, 'LR', 'learning rate α (default: 0.01 for sgd and adagrad, 0.001 for '
+                                                'rmsprop and adam)'),
+         '--momentum': ('momentum', float, 'GAMMA', 'sgd: momentum γ in [0, 1) (default: 0)'),
+         '--weight-decay': ('weight_decay', float, 'LAMBDA', 'L2 weight decay λ of the weights (default: 0)'),
+         '--decay-rate': ('decay_rate', float, 'RHO', 'rmsprop: ρ of the moving average (default: 0.99)'),
+         '--beta1': ('beta1', float, 'BETA1', 'adam: β₁ (default: 0.9)'),
+         '--beta2': ('beta2', float, 'BETA2', 'adam: β₂ (default: 0.999)'),
+         '--eps': ('eps', float, 'EPS', 'adagrad, rmsprop, adam: ε (default: 1e-8)'),
+         '--patience': ('patience', int, 'N', 'early stopping: stop after N epochs without a better validation '
+                                              'accuracy, keeping the best weights (default: off)'),
+         '--display-freq': ('display_freq', int, 'N', 'print every N batches (default: 50)'),
+         '--seed': ('seed', int, 'N', 'seed of init and shuffling (default: 0)'),
+         '--momentum-ramp-epochs': ('momentum_ramp_epochs', int, 'N', 'sgd: γ = 0.5 for N epochs, then --momentum')}
+
+
 def parse_args(argv=None):
-    """(parser, args) of `python solver.py`: each cfg key's flag, and the flags that build an MLP."""
-    p = argparse.ArgumentParser(description='Train softmax regression (case 1) or, with --hidden, '
-                                'a multi-layer perceptron (case 2) on MNIST; print the test accuracy.')
-    flag = {'--data-root': ('data_root', str, 'folder with the MNIST IDX files (default: data)'),
-            '--epochs': ('max_epoch', int, 'number of epochs (default: 10)'),
-            '--batch-size': ('batch_size', int, 'samples per SGD step (default: 100)'),
-            '--lr': ('learning_rate', float, 'learning rate α (default: 0.01 for sgd and adagrad, 0.001 for '
-                                             'rmsprop and adam)'),
-            '--momentum': ('momentum', float, 'sgd: momentum γ in [0, 1) (default: 0)'),
-            '--weight-decay': ('weight_decay', float, 'L2 weight decay λ of the weights (default: 0)'),
-            '--decay-rate': ('decay_rate', float, 'rmsprop: ρ of the moving average (default: 0.99)'),
-            '--beta1': ('beta1', float, 'adam: β₁ (default: 0.9)'),
-            '--beta2': ('beta2', float, 'adam: β₂ (default: 0.999)'),
-            '--eps': ('eps', float, 'adagrad, rmsprop, adam: ε (default: 1e-8)'),
-            '--patience': ('patience', int, 'early stopping: stop after N epochs without a better validation '
-                                            'accuracy, keeping the best weights (default: off)'),
-            '--display-freq': ('display_freq', int, 'print every N iterations (default: 50)'),
-            '--seed': ('seed', int, 'seed of init and shuffling (default: 0)'),
-            '--dtype': ('dtype', str, 'float32 (default, fast) or float64'),
-            '--lr-schedule': ('lr_schedule', str, 'plateau or inverse_time (default: constant)'),
-            '--momentum-ramp-epochs': ('momentum_ramp_epochs', int, 'γ = 0.5 for N epochs, then --momentum')}
-    for name, (dest, kind, text) in flag.items():
-        p.add_argument(name, dest=dest, type=kind, default=argparse.SUPPRESS, help=text)
+    """(parser, args) of `python solver.py`: each cfg key's flag, and the flags that build an MLP.
+
+    Flags are matched whole (no prefixes: --epoch is not --epochs); an unknown flag is an error
+    that suggests the closest one.
+    """
+    p = _Parser(prog='solver.py', allow_abbrev=False,
+                description='Train softmax regression (case 1) or, with --hidden, '
+                'a multi-layer perceptron (case 2) on MNIST; print the test accuracy.')
+    for name, (dest, kind, metavar, text) in FLAGS.items():
+        p.add_argument(name, dest=dest, type=kind, metavar=metavar, default=argparse.SUPPRESS, help=text)
+    p.add_argument('--dtype', choices=('float32', 'float64'), default=argparse.SUPPRESS,
+                   help='float32 (default, fast) or float64')
+    p.add_argument('--lr-schedule', dest='lr_schedule', choices=('plateau', 'inverse_time'),
+                   default=argparse.SUPPRESS, help='plateau or inverse_time (default: constant)')
     p.add_argument('--display', choices=DISPLAYS, default=argparse.SUPPRESS,
                    help="progress: the course's lines (print, default), a live line (live) or none")
     p.add_argument('--optimizer', choices=tuple(RULE_SETTINGS), default=argparse.SUPPRESS,
@@ -146,12 +178,49 @@ def parse_args(argv=None):
                    help="sgd: Nesterov's momentum")
     p.add_argument('--keep-best', dest='keep_best', action='store_const', const=True, default=argparse.SUPPRESS,
                    help='end with the weights of the best validation epoch')
-    p.add_argument('--hidden', type=int, nargs='+', default=[], help='hidden layer sizes, e.g. 256 128')
-    p.add_argument('--dropout', type=float, default=0.0, help='with --hidden: dropout p after every hidden layer')
+    p.add_argument('--hidden', type=_layer_size, nargs='+', default=[], metavar='N',
+                   help='hidden layer sizes, e.g. 256 128 (default: none, softmax regression)')
+    p.add_argument('--dropout', type=_probability, default=0.0, metavar='P',
+                   help='with --hidden: dropout p in [0, 1) after every hidden layer (default: 0)')
     p.add_argument('--batch-norm', action='store_true', help='with --hidden: batch normalization before every '
                    'hidden activation')
-    p.add_argument('--activation', choices=('relu', 'sigmoid', 'tanh'), default='relu')
-    p.add_argument('--loss', choices=('softmax', 'euclidean'), default='softmax')
-    p.add_argument('--plot', default='curves.png', help='where to save the curves (default: curves.png)')
-    p.add_argument('--save', help='save the trained weights to this .npz file')
+    p.add_argument('--activation', choices=('relu', 'sigmoid', 'tanh'),
+                   help='with --hidden: the hidden layers\' activation (default: relu)')
+    p.add_argument('--loss', choices=('softmax', 'euclidean'),
+                   help='with --hidden: softmax cross-entropy (default) or the Euclidean loss of one-hot targets')
+    p.add_argument('--load', metavar='CHECKPOINT', help='start from the weights of this .npz (saved by --save) '
+                   'to test them (--epochs 0) or train on; the model flags must match it')
+    p.add_argument('--download', action='store_true', help='download missing MNIST files into --data-root '
+                   '(without it they are downloaded only into the default data/)')
+    p.add_argument('--plot', default='curves.png', metavar='PATH',
+                   help='where to save the curves; its extension is the format (default: curves.png)')
+    p.add_argument('--save', metavar='PATH', help='save the trained weights to this .npz file')
     return p, p.parse_args(argv)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that suggests the closest flag for a mistyped one (--epoch: --epochs?)."""
+
+    def error(self, message):
+        words = message.split()
+        if message.startswith('unrecognized arguments: '):
+            flags = [option for action in self._actions for option in action.option_strings]
+            close = difflib.get_close_matches(words[2].split('=')[0], flags, n=1)
+            message = f'unrecognized argument {words[2]}' + (f'; did you mean {close[0]}?' if close else '')
+        super().error(message)
+
+
+def _layer_size(text):
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a layer size: expected an integer >= 1')
+    return int(text)
+
+
+def _probability(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a dropout probability: expected a number in [0, 1)')
+    return value

@@ -1,4 +1,4 @@
-"""Student releases from the solution regions: `python handout.py OUT --case 1|2`.
+"""Student releases from the solution regions: `python handout.py OUT --case 1|2 [--lang en|zh]`.
 
 A solution region is a run of lines inside one function body, between two comment lines indented
 like the code they wrap:
@@ -17,7 +17,7 @@ In the release of case c a region is
   and not one line of the solution.
 `make_release` checks what it wrote and refuses a release holding a line of a withheld region or of a
 TODO. For the grader: `make_release(out_dir, case)` and `case_files(case)`; for the student README:
-`todo_regions(case)` and `given_regions(case)`, lists of (file, qualified function name).
+`case_regions(case)`, the TODOs and the given regions.
 """
 import argparse
 import json
@@ -28,12 +28,14 @@ import sys
 import tempfile
 
 import handout_markers
+import release_readme
 from handout_markers import MARKER, Cases, LeakError, MarkerError  # noqa: F401  (handout's names for them)
 
 CASES = (1, 2)
 ROOT = os.path.dirname(os.path.abspath(__file__))
-NOT_COPIED = ('handout', 'grade', 'report', 'sandbox')   # top-level files whose names start so stay with the teacher
-FILES = ('requirements.txt', 'pytest.ini')        # copied as they are, and data/ whole
+NOT_COPIED = ('handout', 'release_readme.py', 'grade', 'sandbox')   # top-level files whose names start so stay with the teacher
+FILES = ('requirements.txt', 'pytest.ini')        # copied as they are
+FOLDERS = ('data', 'report')   # copied whole: the MNIST files, the report's package
 TESTS = {   # the release's tests: the helpers, the tests that teach, and the tests no TODO touches
     case: ('conftest.py', 'gradcheck.py', 'diagnose.py', 'probes.py', 'test_dataloader.py', 'test_visualize.py')
     + tuple(f'test_case{c}.py' for c in CASES if c <= case) for case in CASES}
@@ -77,6 +79,12 @@ Sigmoid, forward: f(u) = 1 / (1 + e^{-u}) (N, D), without overflow for large |u|
 keep it in self.output for backward.""",
     ('layers.py', 'SigmoidLayer.backward'): """\
 Sigmoid, backward: return δ ⊙ f(u)(1 - f(u)) (N, D).""",
+    ('softmax_classifier.py', 'softmax_classifier'): """\
+Softmax regression on one minibatch (no bias): u = x W (N, C), x = input (N, D), W (D, C), y = softmax(u)
+(use softmax_parts: log y = s - log_total, never a log of 0), t = label (one-hot (N, C) or labels (N,)):
+    loss = -(1/N) Σ_n Σ_c t_nc log y_nc + (λ/2) Σ W²   (a float; λ = lamda)
+    gradient = xᵀ(y - t)/N + λW   (D, C)   (subtract_targets(y, label) gives y - t)
+    prediction = argmax_c u_nc   (N,)""",
     ('optimizer.py', 'SGD._update_plain'): """\
 SGD with momentum and weight decay, for one parameter w = param (any shape), in place:
     ∇J = ∇E + λ·w   (∇E = grad, λ = decay: 0 for biases, so use decay, not self.weight_decay)
@@ -103,22 +111,6 @@ def case_files(case, source_dir=None):
     """The files (relative paths) a student of `case` edits: those holding a region of that case."""
     case, source_dir = _check_case(case), source_dir or ROOT
     return [f for f in modules(source_dir) if any(case in r[2] for r in regions(os.path.join(source_dir, f)))]
-
-
-def _regions_of(case, role, source_dir=None):
-    source_dir = source_dir or ROOT
-    return [(name, function) for name in modules(source_dir)
-            for _, _, cases, function in regions(os.path.join(source_dir, name)) if cases.role(case) == role]
-
-
-def todo_regions(case, source_dir=None):
-    """[(file, qualified function name)] of the TODOs of case `case`, in file order."""
-    return _regions_of(_check_case(case), 'todo', source_dir)
-
-
-def given_regions(case, source_dir=None):
-    """[(file, qualified function name)] of the regions whose solution the release of `case` gives."""
-    return _regions_of(_check_case(case), 'given', source_dir)
 
 
 def strip(path, case, name=None):
@@ -179,29 +171,27 @@ def student_notebook(path, source_dir=ROOT):
     return json.dumps(notebook, indent=1, ensure_ascii=False) + '\n'
 
 
-def student_readme(case, source_dir=ROOT):
-    """The release's README.md: what to fill in and how to check it."""
-    files = case_files(case, source_dir)
-    todos = [f'- `{name}`: `{r[3]}`' + (' (optional: the plain form runs until you write it)'
-                                         if (name, r[3]) in FALLBACK else '')
-             for name in files for r in regions(os.path.join(source_dir, name)) if case in r[2]]
-    where = ('The course says case 1 completes the TODOs of `loss.py` and `optimizer.py`; here `loss.py`\'s '
-             'model is built from the softmax cross-entropy layer of `criterion.py` (E and dE/du) and the linear '
-             'layer of `layers.py` (whose `FCLayer.gradients`, xᵀδ and Σ_n δ_n, is yours too), so those two '
-             'files hold the TODOs instead of `loss.py`.\n\n' if case == 1 else '')
-    return (f'# Case {case}: your part\n\n{where}Edit only these files: '
-            + ', '.join(f'`{f}`' for f in files) + '. Each TODO says what to compute, in the lecture\'s '
-            'notation, with the shapes, and stands where `raise NotImplementedError(...)` is now:\n\n'
-            + '\n'.join(todos) + '\n\n## Check your work\n\n'
-            '    pip install -r requirements.txt\n    python -m pytest\n\n'
-            'Each TODO you have not done yet shows up as a failed test saying "not implemented yet". '
-            'A wrong one fails with a diagnosis: where the analytic gradient differs most from the '
-            'numerical one and, for the common mistakes (off by the batch size N, wrong sign, '
-            'transposed, bias gradient not summed, softmax overflowing, momentum on the wrong term, '
-            'weight decay on the bias), which one. The TODOs\' tests are in '
-            + ' and '.join(f'`tests/{t}`' for t in TESTS[case] if t.startswith('test_case'))
-            + ' (`python -m pytest tests/test_case1.py` runs one file). The notebooks train with your code '
-            'once these tests pass.\n')
+def student_readme(case, source_dir=ROOT, lang='en'):
+    """The release's README.md in `lang` ('en' or 'zh'; release_readme.py writes it)."""
+    todos, given = case_regions(case, source_dir)
+    release = modules(source_dir) + sorted(f for f in os.listdir(source_dir) if f.endswith('.ipynb'))
+    return release_readme.readme(case, lang, case_files(case, source_dir), todos, given, release,
+                                 [t for t in TESTS[case] if t.startswith('test_case')], source_dir)
+
+
+def case_regions(case, source_dir=ROOT):
+    """([(file, function, TODO text, optional)], [(file, function, TODO text)]): the regions the
+    release of `case` leaves to the student, and those it gives as working code (a region of a later
+    case, withheld, is in neither)."""
+    todos, given = [], []
+    for name in modules(source_dir):
+        for _, _, cases, function in regions(os.path.join(source_dir, name)):
+            text, role = TODOS.get((name, function), ''), cases.role(case)
+            if role == 'todo':
+                todos.append((name, function, text, (name, function) in FALLBACK))
+            elif role == 'given':
+                given.append((name, function, text))
+    return todos, given
 
 
 def _check_case(case):
@@ -210,8 +200,8 @@ def _check_case(case):
     return case
 
 
-def make_release(out_dir, case, source_dir=None):
-    """Write the student release of `case` into out_dir, which must not exist or be empty.
+def make_release(out_dir, case, source_dir=None, lang='en'):
+    """Write the student release of `case` (README in `lang`) into out_dir, which must not exist or be empty.
 
     Built in a temporary folder beside out_dir and renamed into place, so a failure leaves nothing.
     """
@@ -222,7 +212,7 @@ def make_release(out_dir, case, source_dir=None):
     os.makedirs(os.path.dirname(out_dir), exist_ok=True)
     tmp = tempfile.mkdtemp(prefix='.' + os.path.basename(out_dir) + '.', dir=os.path.dirname(out_dir))
     try:
-        _fill(tmp, case, source_dir)
+        _fill(tmp, case, source_dir, lang)
         os.chmod(tmp, 0o755)
         os.replace(tmp, out_dir)
     except BaseException:
@@ -230,7 +220,7 @@ def make_release(out_dir, case, source_dir=None):
         raise
 
 
-def _fill(out, case, source):
+def _fill(out, case, source, lang):
     """Write every file of the release into the folder `out`."""
     texts = {name: strip(os.path.join(source, name), case) for name in modules(source)}
     leaked = [f'{name}: {function}: {line}' for name, text in texts.items()
@@ -239,7 +229,7 @@ def _fill(out, case, source):
         raise LeakError(f'the case-{case} release would hold solution lines it must not: ' + '; '.join(leaked[:5]))
     texts.update({name: student_notebook(os.path.join(source, name), source)
                   for name in sorted(os.listdir(source)) if name.endswith('.ipynb')})
-    texts['README.md'] = student_readme(case, source)
+    texts['README.md'] = student_readme(case, source, lang)
     for name, text in texts.items():
         with open(os.path.join(out, name), 'w', encoding='utf-8', newline='\n') as file:
             file.write(text)
@@ -248,17 +238,19 @@ def _fill(out, case, source):
     os.mkdir(os.path.join(out, 'tests'))
     for name in TESTS[case]:
         shutil.copyfile(os.path.join(source, 'tests', name), os.path.join(out, 'tests', name))
-    shutil.copytree(os.path.join(source, 'data'), os.path.join(out, 'data'),
-                    ignore=shutil.ignore_patterns('__pycache__', '*.pyc', '*.part'), copy_function=shutil.copyfile)
+    for name in FOLDERS:
+        shutil.copytree(os.path.join(source, name), os.path.join(out, name), copy_function=shutil.copyfile,
+                        ignore=shutil.ignore_patterns('__pycache__', '*.pyc', '*.part'))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description='Write the student release of a case into OUT.')
     parser.add_argument('out', metavar='OUT', help='a new or empty folder')
     parser.add_argument('--case', type=int, choices=CASES, required=True)
+    parser.add_argument('--lang', choices=release_readme.LANGS, default='en', help="the README's language (default: en)")
     args = parser.parse_args(argv)
     try:
-        make_release(args.out, args.case)
+        make_release(args.out, args.case, lang=args.lang)
     except (MarkerError, LeakError, FileExistsError) as error:
         sys.exit(f'handout.py: {error}')
     print(f'case {args.case} release written to {args.out}: students edit {", ".join(case_files(args.case))}')

@@ -103,10 +103,11 @@ def find_file(data_root, stem):
 
 # ---------------------------------------------------------------- download
 
-def missing_message(data_root, stems):
+def missing_message(data_root, stems, root_name='data_root'):
+    """What is missing where, and what to do; root_name: how the user gave the folder (--data-root)."""
     names = ', '.join(s + '.gz' for s in stems)
     return (f'MNIST files missing in {os.path.abspath(data_root)!r}: {names}. Put the official files '
-            f'there (raw or .gz; a fresh clone ships them in data/), or point data_root at them.')
+            f'there (raw or .gz; a fresh clone ships them in data/), or point {root_name} at them.')
 
 
 def _fetch(url, dest_dir, name, urlopen, timeout):

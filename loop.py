@@ -1,5 +1,6 @@
 """The pieces of the one training loop that `solver.py` runs: a batch's forward pass, evaluation over
-a loader, the model's mode, and Ctrl-C that stops after the batch.
+a loader, the model's mode, Ctrl-C that stops after the batch in a notebook, and the curves'
+split names.
 
     forward_batch: case 1  loss, acc = model.forward(x, y)
                    case 2  loss = criterion.forward(net.forward(x), y)   (acc set by the criterion)
@@ -11,11 +12,18 @@ import threading
 
 
 class DeferInterrupt:
-    """Within `with`, the first Ctrl-C only sets `.requested`; training stops after the batch."""
+    """Within `with`, the first Ctrl-C only sets `.requested`; training stops after the batch.
+
+    defer=False leaves Ctrl-C alone (`.requested` stays False): a script or a pytest run must end
+    at the first press, while a notebook's kernel lives on and keeps the run's history.
+    """
+
+    def __init__(self, defer=True):
+        self.defer = defer
 
     def __enter__(self):
         self.requested, self.previous = False, None
-        if threading.current_thread() is threading.main_thread():
+        if self.defer and threading.current_thread() is threading.main_thread():
             self.previous = signal.signal(signal.SIGINT, self._handle)
         return self
 
@@ -28,6 +36,15 @@ class DeferInterrupt:
     def __exit__(self, *exc):
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
+
+
+class Curve(list):
+    """A per-epoch list that knows its split ('training', 'validation', 'test'): still a list for
+    every use, and `visualize.plot_loss_and_acc` labels its axes with `.split`."""
+
+    def __init__(self, values=(), split='training'):
+        super().__init__(values)
+        self.split = split
 
 
 def forward_batch(model, criterion, images, labels):

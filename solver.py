@@ -9,24 +9,26 @@ training mode while it trains and in eval mode while it is validated or tested (
 Run `python solver.py --help` for the command line.
 """
 import math
-import os
 import time
 
 import numpy as np
 
-from config import RULE_SETTINGS, check_cfg, parse_args
-from dataloader import NUM_TRAIN, ArrayDataset, Dataloader, Dataset, as_dataset
-from files import write_atomic
-from criterion import METRIC_NAMES, EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
+import cli
+from config import CFG_KEYS, RULE_SETTINGS, SettingError, check_cfg, parse_args
+from course_hint import FirstEpochHint
+from dataloader import NUM_TRAIN, ArrayDataset, DataFormatError, Dataloader, Dataset, as_dataset
+from criterion import METRIC_NAMES, SoftmaxCrossEntropyLossLayer
+from formatting import plural
 from layers import arrays_of
-from loop import DeferInterrupt, evaluate, forward_batch, mode  # noqa: F401 (evaluate, mode: importable here too)
+from loop import Curve, DeferInterrupt, evaluate, forward_batch, mode  # noqa: F401 (importable here)
 from loss import SoftmaxCrossEntropyLoss
-from network import Network, build_mlp  # noqa: F401 (build_mlp: the CLI's, and the course's import)
+from network import Network, build_mlp  # noqa: F401 (build_mlp: the course notebooks import it from here)
 from optimizer import RULES
-from progress import make_display
+from progress import in_notebook, make_display
 from schedule import InverseTimeDecay, MomentumRamp, ReduceOnPlateau
 
 NUM_VAL = 5000     # the course validates on the 5,000 samples after the first 55,000
+SPLITS = {'train': 'training', 'val': 'validation'}   # history key prefix: the split its curves show
 EVAL_BATCH = 2000   # evaluation runs in large chunks: fewer Python round trips, same result
 
 
@@ -40,9 +42,10 @@ class Solver:
         self.model, self.criterion = self.build_model(init_seed)
         self.optimizer = self.build_optimizer()
         self.metric = getattr(self.criterion, 'metric', 'acc')   # history keys train_acc or train_mse, ...
-        self.history = {key: [] for key in ('train_loss', 'train_' + self.metric, 'val_loss', 'val_' + self.metric,
-                                            'learning_rate', 'momentum', 'epoch_time',
-                                            'iteration_loss', 'grad_norms')}
+        self.history = {key: Curve(split=SPLITS[key.split('_')[0]]) for key in
+                        ('train_loss', 'train_' + self.metric, 'val_loss', 'val_' + self.metric)}
+        self.history.update({key: [] for key in ('learning_rate', 'momentum', 'epoch_time', 'iteration_loss',
+                                                 'grad_norms')})
         self.stopped, self.stop_reason = None, None   # 'diverged', 'interrupted' or 'early_stopping'; the message
         self.best = None   # (val_acc or -val_mse, {(layer, name): copy}) with keep_best or patience
         self.display = make_display(self.cfg['display'] if self.cfg['verbose'] else 'none',
@@ -55,8 +58,8 @@ class Solver:
         else:
             datasets = [as_dataset(cfg['data'].get(mode), mode) for mode in ('train', 'val', 'test')]
         if cfg['batch_size'] > len(datasets[0]):
-            raise ValueError(f"cfg['batch_size'] = {cfg['batch_size']}: expected at most "
-                             f'{len(datasets[0])}, the size of the training split')
+            raise SettingError(lambda names: f"{names.key('batch_size', cfg['batch_size'])}: expected at most "
+                               f'{len(datasets[0])}, the size of the training split')
         train = Dataloader(datasets[0], cfg['batch_size'], cfg['shuffle'], cfg['max_epoch'], shuffle_seed, dtype)
         evals = [None if d is None else Dataloader(d, min(EVAL_BATCH, len(d)), dtype=dtype) for d in datasets[1:]]
         return (train, *evals)
@@ -115,23 +118,31 @@ class Solver:
 
         With a regression criterion (metric 'mse') the second list is the training MSE instead.
 
-        Stops early, keeping the history so far, on a non-finite loss or a Ctrl-C.
+        Stops early, keeping the history so far, on a non-finite loss. Ctrl-C in a notebook stops
+        after the batch and returns (a second one stops at once); elsewhere (a script, pytest) the
+        KeyboardInterrupt reaches the caller at the first press, the history kept on the solver.
         With cfg['patience'], stops after that many epochs without a better validation score.
         With cfg['keep_best'] or cfg['patience'], the model ends with the parameters and state (BN's
         running statistics) of its best validation epoch.
         """
         h, cfg = self.history, self.cfg
-        with DeferInterrupt() as interrupt, mode(self.model, training=True):
+        with DeferInterrupt(defer=in_notebook()) as interrupt, mode(self.model, training=True):
             done = len(h['train_loss'])   # epochs of earlier train() calls
             self.display.start(done, cfg['max_epoch'], len(self.train_loader), len(self.train_loader.dataset))
-            for epoch in range(done, done + cfg['max_epoch']):
-                if not self._train_epoch(epoch, interrupt):
-                    break
-                val_loss, val_acc = self.validate()
-                if not self._end_epoch(epoch, val_loss, val_acc):
-                    break
-        if self.best is not None:
-            self._restore_best()
+            try:
+                for epoch in range(done, done + cfg['max_epoch']):
+                    if not self._train_epoch(epoch, interrupt):
+                        break
+                    val_loss, val_acc = self.validate()
+                    if not self._end_epoch(epoch, val_loss, val_acc):
+                        break
+            except KeyboardInterrupt:
+                self._stop('interrupted', f'interrupted (Ctrl-C) in epoch {len(h["train_loss"]) + 1}; '
+                           'the history so far is kept on the solver.')
+                raise
+            finally:
+                if self.best is not None:
+                    self._restore_best()
         return h['train_loss'], h['train_' + self.metric]
 
     def _train_epoch(self, epoch, interrupt):
@@ -142,7 +153,7 @@ class Solver:
         for iteration, (images, labels) in enumerate(self.train_loader):
             loss, acc = self.forward(images, labels)
             if not math.isfinite(loss):
-                return self._stop('diverged', f'loss became {loss} at epoch {epoch}, iteration {iteration}: '
+                return self._stop('diverged', f'loss became {loss} in epoch {epoch + 1}, batch {iteration + 1}: '
                                   f'training diverged; try a smaller learning rate '
                                   f'(now {self.optimizer.learning_rate:g}).')
             self.backward()
@@ -155,7 +166,8 @@ class Solver:
                 if hasattr(self.model, 'gradient_norms'):
                     h['grad_norms'].append(self.model.gradient_norms())
             if interrupt.requested:
-                return self._stop('interrupted', f'interrupted at epoch {epoch}, iteration {iteration}; history kept.')
+                return self._stop('interrupted', f'interrupted (Ctrl-C) in epoch {epoch + 1} after batch '
+                                  f'{iteration + 1}; history kept.')
         h['epoch_time'].append(time.perf_counter() - start)
         h['learning_rate'].append(rates[0])
         h['momentum'].append(rates[1])
@@ -180,8 +192,8 @@ class Solver:
                                       for layer in layers for name in arrays_of(layer)})
         waited = len(scores) - 1 - int(np.argmax(scores))   # epochs since the first best one
         if patience and waited >= patience:
-            return self._stop('early_stopping', f'no better validation {METRIC_NAMES[self.metric]} in {waited} '
-                              f'epochs; the weights of epoch {len(scores) - 1 - waited} are restored.')
+            return self._stop('early_stopping', f'no better validation {METRIC_NAMES[self.metric]} in '
+                              f'{plural(waited, "epoch")}; the weights of epoch {len(scores) - waited} are restored.')
         return True
 
     def _restore_best(self):
@@ -216,6 +228,7 @@ def train(model, criterion, optimizer, dataset, max_epoch, batch_size, disp_freq
     course's SGD(learning_rate, weight_decay). Prints the course's lines every `disp_freq` batches
     and per epoch; runs the Solver's one loop, so divergence and Ctrl-C stop it cleanly.
     Returns (model, val_loss, val_acc): the model and two lists of max_epoch floats.
+    When the first epoch barely learned, one line says why it likely did (course_hint.py).
     """
     inputs, targets = _course_arrays(dataset)
     data = {'train': ArrayDataset(inputs[:NUM_TRAIN], targets[:NUM_TRAIN], mode='train'),
@@ -224,6 +237,7 @@ def train(model, criterion, optimizer, dataset, max_epoch, batch_size, disp_freq
     solver = Solver({'data': data, 'model': model, 'criterion': criterion, 'optimizer': optimizer,
                      'max_epoch': max_epoch, 'batch_size': batch_size, 'display_freq': disp_freq,
                      'shuffle': False, 'dtype': _dtype_of(inputs)})
+    solver.display = FirstEpochHint(solver, batch_size)
     solver.train()
     return model, solver.history['val_loss'], solver.history['val_' + solver.metric]
 
@@ -239,6 +253,8 @@ def test(model, criterion, dataset, batch_size, disp_freq=None):
     try:
         loss, acc = evaluate(model, criterion, loader)
     except KeyboardInterrupt:
+        if not in_notebook():   # a script or pytest ends at the first Ctrl-C
+            raise
         print('Testing interrupted (Ctrl-C): no accuracy.')
         return None
     if not math.isfinite(loss):
@@ -265,33 +281,28 @@ def _dtype_of(inputs):
 
 
 def main(argv=None):
+    """`python solver.py [flags]`: train, test, write the curves (and weights); see --help and cli.py.
+
+    Everything that could fail is checked before training. Exit status 2: a flag's value (with the
+    usage); 1: a missing or unreadable file or folder, or a diverged run; 130: Ctrl-C.
+    """
     parser, args = parse_args(argv)
-    extra = {'plot', 'save', 'hidden', 'activation', 'loss', 'dropout', 'batch_norm'}
-    cfg = {k: v for k, v in vars(args).items() if k not in extra}
-    if (args.dropout or args.batch_norm) and not args.hidden:
-        parser.error('--dropout and --batch-norm act on hidden layers: give them with --hidden')
-    if args.hidden:
-        try:
-            cfg['model'] = build_mlp(args.hidden, args.activation, cfg.get('seed', 0), cfg.get('dtype', 'float32'),
-                                     dropout=args.dropout, batch_norm=args.batch_norm)
-        except ValueError as err:
-            parser.error(str(err))
-        cfg['criterion'] = EuclideanLossLayer() if args.loss == 'euclidean' else SoftmaxCrossEntropyLossLayer()
     try:
+        cli.check_paths(args)
+        cfg = {key: value for key, value in vars(args).items() if key in CFG_KEYS}
+        cfg.update(cli.build_model(args, cfg))
+        check_cfg(cfg)
+        cli.prepare_data(cfg.get('data_root'), args.download)
         solver = Solver(cfg)
-    except (ValueError, FileNotFoundError) as err:
+        if args.load:
+            cli.load_weights(solver.model, args.load)
+    except SettingError as err:
+        parser.error(err.words(cli.FlagNames(parser)))
+    except (OSError, DataFormatError) as err:   # the files, not the flags: no usage block
+        parser.exit(1, f'{parser.prog}: error: {err}\n')
+    except ValueError as err:
         parser.error(str(err))
-    solver.train()
-    test_loss, test_acc = solver.test()
-    print(f'Test loss {test_loss:.4f}\t Test {METRIC_NAMES[solver.metric]} {test_acc:.4f}')
-    from visualize import plot_train_val
-    title = f'test {METRIC_NAMES[solver.metric]} {test_acc:.4f}'
-    figure, kind = plot_train_val(solver.history, solver.metric, title), os.path.splitext(args.plot)[1][1:]
-    write_atomic(args.plot, lambda file: figure.savefig(file, dpi=100, format=kind or 'png'))
-    print(f'Curves saved to {args.plot}')
-    if args.save:
-        solver.model.save(args.save)
-        print(f'Weights saved to {args.save}')
+    cli.run(parser, args, solver)
 
 
 if __name__ == '__main__':

@@ -62,6 +62,13 @@ def softmax_parts(u):
     return {'s': _copy(s), 'y': _copy(y), 'log_total': _copy(log_total)}
 
 
+def softmax_classifier(W, x, label, lamda):
+    """The earlier case 1's function: loss, gradient (D, C) and prediction (N,) for W (D, C), x (N, D)."""
+    import softmax_classifier as module
+    loss, gradient, prediction = module.softmax_classifier(W.copy(), x.copy(), label, lamda)
+    return {'loss': _scalar(loss), 'gradient': _copy(gradient), 'prediction': _copy(prediction)}
+
+
 def _loss_layer(kind):
     import criterion
     return {'softmax': criterion.SoftmaxCrossEntropyLossLayer, 'euclidean': criterion.EuclideanLossLayer}[kind]()
@@ -234,6 +241,6 @@ def _scalar(value):
 
 
 PROBES = {function.__name__: function for function in (
-    softmax_parts, loss_forward, loss_gradient, loss_backward, regression_loss, regression_gradients,
+    softmax_parts, softmax_classifier, loss_forward, loss_gradient, loss_backward, regression_loss, regression_gradients,
     fc_forward, fc_gradients, fc_backward, activation, activation_backward, sgd_trajectory,
     train_softmax_regression, train_mlp)}

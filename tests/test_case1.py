@@ -1,5 +1,6 @@
 """Case 1's TODOs: the softmax cross-entropy (criterion.py), the gradients of W and b (layers.py's
-FCLayer.gradients, which loss.py's model calls) and SGD with momentum (optimizer.py).
+FCLayer.gradients, which loss.py's model calls), SGD with momentum (optimizer.py), and the earlier
+case 1's softmax_classifier (softmax_classifier.py).
 
 Each test names the TODO it checks; one not done yet fails with "not implemented yet", a wrong one
 with a diagnosis (see diagnose.py). The inputs come from the `rng` fixture (the grader draws its seed
@@ -130,3 +131,49 @@ def test_sgd_with_weight_decay_spares_the_bias(fast, rng):
 @pytest.mark.parametrize('fast', [False, True], ids=['plain', 'fast'])
 def test_sgd_nesterov_follows_the_lecture(fast, rng):
     check_sgd('SGD with Nesterov momentum: (W, b)', rng, 0.1, momentum=0.9, nesterov=True, fast=fast, steps=3)
+
+
+# ---------------------------------------------------------------- the earlier case 1: softmax_classifier
+
+def classifier_batch(rng, targets):
+    """(W (5, 3), input (4, 5), label) in float64: one-hot (4, 3) or integer labels (4,)."""
+    W, x = rng.standard_normal((5, 3)), rng.standard_normal((4, 5))
+    return W, x, LABELS if targets == 'labels' else np.eye(3)[LABELS]
+
+
+@pytest.mark.parametrize('targets', ['labels', 'one-hot'])
+def test_softmax_classifier_loss_and_prediction(targets, rng):
+    W, x, label = classifier_batch(rng, targets)
+    with todo('softmax_classifier.py: softmax_classifier'):
+        out = probes.run('softmax_classifier', W=W, x=x, label=label, lamda=0.0)
+    loss, prediction = out['loss'], out['prediction']
+    u = x @ W
+    log_y = u - u.max(axis=1, keepdims=True)
+    log_y -= np.log(np.exp(log_y).sum(axis=1, keepdims=True))
+    compare('softmax_classifier: the loss, -(1/N) Σ t log y', loss, -log_y[np.arange(4), LABELS].mean(), 4)
+    compare('softmax_classifier: the prediction, argmax_c u_nc (N,)', prediction, u.argmax(axis=1), 4)
+    with todo('softmax_classifier.py: softmax_classifier'):
+        loss_decayed = probes.run('softmax_classifier', W=W, x=x, label=label, lamda=0.3)['loss']
+    compare('softmax_classifier: the L2 term of the loss, (λ/2) Σ W²', np.float64(loss_decayed) - np.float64(loss),
+            0.15 * np.sum(W * W), 4)
+
+
+@pytest.mark.parametrize('lamda', [0.0, 0.3])
+@pytest.mark.parametrize('targets', ['labels', 'one-hot'])
+def test_softmax_classifier_gradient_matches_the_numerical_one(targets, lamda, rng):
+    W, x, label = classifier_batch(rng, targets)
+    with todo('softmax_classifier.py: softmax_classifier'):
+        gradient = probes.run('softmax_classifier', W=W, x=x, label=label, lamda=lamda)['gradient']
+    numeric = numerical_gradient_at(lambda values: probes.outputs('softmax_classifier', 'loss', 'W', values, x=x,
+                                                                  label=label, lamda=lamda), W)
+    compare(f'softmax_classifier: the gradient with respect to W (λ = {lamda})', gradient, numeric, 4,
+            what='numerical')
+
+
+def test_softmax_classifier_survives_large_inputs():
+    W, x, label = np.zeros((5, 3)), np.zeros((4, 5)), np.eye(3)[LABELS]
+    W[0], x[:, 0] = (1.0, 0.0, -1.0), (1000.0, -1000.0, 1000.0, -1000.0)   # logits ±1000
+    with todo('softmax_classifier.py: softmax_classifier'), np.errstate(all='ignore'):
+        out = probes.run('softmax_classifier', W=W, x=x, label=label, lamda=0.1)
+    finite('softmax_classifier: the loss', out['loss'])
+    finite('softmax_classifier: the gradient', out['gradient'])

@@ -229,3 +229,15 @@ def test_batch_size_must_fit_the_split():
 def test_load_mnist_says_what_num_classes_must_be(num_classes):
     with pytest.raises(ValueError, match=r'load_mnist\(num_classes=.*an integer >= 2'):
         dataloader.load_mnist('no-such-folder', num_classes=num_classes)
+
+
+def test_loaders_of_the_same_files_and_dtype_share_one_read_only_copy(course_data):
+    """Fifteen Solvers in a notebook must not hold fifteen 188 MB copies of the preprocessed images."""
+    first, again, val = Dataset(DATA, 'train'), Dataset(DATA, 'train'), Dataset(DATA, 'val')
+    images = first.preprocessed(np.float32)
+    assert np.shares_memory(images, again.preprocessed(np.float32))
+    assert images.base is val.preprocessed(np.float32).base   # train and val: rows of one copy of the file
+    assert np.shares_memory(images, course_data[0].inputs)    # load_mnist's too
+    assert not images.flags.writeable and not course_data[0].inputs.flags.writeable
+    assert not np.shares_memory(images, again.preprocessed(np.float64))
+    assert np.array_equal(images, dataloader.preprocess(first.images, np.float32))

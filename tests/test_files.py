@@ -25,3 +25,16 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         write_atomic(tmp_path / 'grades.csv', fail, text=True)
     assert os.listdir(tmp_path) == ['grades.csv'] and (tmp_path / 'grades.csv').read_text() == 'old'
+
+
+def test_git_ignores_what_the_project_writes():
+    """Weights, the CLI's curves, the report folder and unfinished writes never show up in `git status`."""
+    import shutil
+    import subprocess
+    root = os.path.join(os.path.dirname(__file__), '..')
+    if shutil.which('git') is None or not os.path.exists(os.path.join(root, '.git')):
+        pytest.skip('not a git checkout')
+    written = ['m.npz', 'runs/best.npz', 'curves.png', 'report_out/report.pdf', '.m.npz.1a2b3c4d.part',
+               '.ipynb_checkpoints/mlp-checkpoint.ipynb', '.venv/pyvenv.cfg']
+    result = subprocess.run(['git', 'check-ignore', '--no-index', *written], cwd=root, capture_output=True, text=True)
+    assert sorted(result.stdout.split()) == sorted(written)

@@ -147,7 +147,7 @@ def test_early_stopping_restores_the_best_epoch_with_batch_norm_state(blobs, rng
     val_acc = runner.history['val_acc']
     best = int(np.argmax(val_acc))
     assert runner.stopped == 'early_stopping' and len(val_acc) == best + 4 < 40
-    assert f'weights of epoch {best}' in runner.stop_reason
+    assert f'weights of epoch {best + 1} are restored' in runner.stop_reason   # epochs counted from 1
     val_loss = runner.history['val_loss']
     assert runner.validate() == (val_loss[best], val_acc[best]) and val_loss[best] != val_loss[-1]
 

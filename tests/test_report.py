@@ -1,4 +1,7 @@
-"""report.py: `--quick` end to end (PDF pages, every experiment's numbers in the JSON), flags, summaries."""
+"""python -m report: `--quick` end to end (PDF pages, each experiment's numbers in the JSON), flags, summaries,
+the wing's place (report/, the root's report.py only a notice)."""
+import ast
+import glob
 import io
 import json
 import os
@@ -9,29 +12,17 @@ import sys
 
 import pytest
 
-import report
-import report_text
+from report import experiments, text as report_text
 
 ROOT = os.path.join(os.path.dirname(__file__), '..')
 NUMBER = re.compile(r'(?<![\w.])\d[\d,]*(?:\.\d+)?')
-
-
-@pytest.fixture(scope='module')
-def quick(tmp_path_factory):
-    """(stdout, results.json, folder) of one `python report.py --quick` run."""
-    out = tmp_path_factory.mktemp('report')
-    done = subprocess.run([sys.executable, 'report.py', '--quick', '--out', str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    with open(out / 'results.json') as f:
-        return done.stdout, json.load(f), out
 
 
 def test_quick_writes_a_pdf_with_every_page(quick):
     stdout, _, out = quick
     pdf = (out / 'report.pdf').read_bytes()
     pages = len(re.findall(rb'/Type\s*/Page\b(?!s)', pdf))
-    assert pdf.startswith(b'%PDF') and pages >= 1 + len(report.EXPERIMENTS) and f'({pages} pages)' in stdout
+    assert pdf.startswith(b'%PDF') and pages >= 1 + len(experiments.EXPERIMENTS) and f'({pages} pages)' in stdout
     assert not [name for name in os.listdir(out) if name.endswith('.part')]   # temporary files renamed away
 
 
@@ -44,7 +35,7 @@ def test_quick_shows_progress_per_experiment_and_epoch_with_time_left(quick):
 def test_quick_json_holds_plausible_numbers_for_every_experiment(quick):
     _, results, _ = quick
     settings = results['settings']
-    assert settings['quick'] and set(results['experiments']) == set(report.EXPERIMENTS) and results['wall_time'] > 0
+    assert settings['quick'] and set(results['experiments']) == set(experiments.EXPERIMENTS) and results['wall_time'] > 0
     for name, experiment in results['experiments'].items():
         labels = [c['label'] for c in experiment['configs']]
         assert experiment['selected'] in labels, name
@@ -77,8 +68,8 @@ def test_quick_sweeps_cover_the_grids_and_shared_configurations_train_once(quick
 
 
 def test_same_seeds_same_numbers():
-    settings = dict(report.QUICK, seeds=(3,), epochs=1, train_size=2000)
-    first, second = (report.run_experiments(settings, ['baseline'], io.StringIO()) for _ in range(2))
+    settings = dict(experiments.QUICK, seeds=(3,), epochs=1, train_size=2000)
+    first, second = (experiments.run_experiments(settings, ['baseline'], io.StringIO()) for _ in range(2))
     runs = [r['experiments']['baseline']['configs'][0]['runs'][0] for r in (first, second)]
     assert runs[0]['val_acc'] == runs[1]['val_acc'] and runs[0]['test_acc'] == runs[1]['test_acc']
 
@@ -93,13 +84,13 @@ def test_same_seeds_same_numbers():
 ])
 def test_bad_flags_are_usage_errors_naming_the_value(argv, words, capsys):
     with pytest.raises(SystemExit) as stop:
-        report.main(argv)
+        experiments.main(argv)
     assert stop.value.code == 2 and words in capsys.readouterr().err
 
 
 def test_unknown_experiment_is_named():
     with pytest.raises(ValueError, match=r"unknown experiment\(s\) \['speed'\]"):
-        report.run_experiments(report.QUICK, ['speed'])
+        experiments.run_experiments(experiments.QUICK, ['speed'])
 
 
 def test_summary_statistics_over_seeds():
@@ -107,18 +98,18 @@ def test_summary_statistics_over_seeds():
              'epoch_time': [1.0, 3.0]},
             {'train_acc': [0.8, 0.95], 'val_acc': [0.80, 0.88], 'train_loss': [0.5, 0.2], 'test_acc': 0.93,
              'epoch_time': [2.0, 2.0]}]
-    s = report.summarize(runs, threshold=0.9)
+    s = experiments.summarize(runs, threshold=0.9)
     assert s['test_acc'] == pytest.approx({'mean': 0.92, 'std': 0.01414214, 'n': 2})   # sample std, ddof 1
     assert s['epoch_time']['mean'] == 2.0 and s['epochs_to_threshold'] == {'mean': 2.0, 'std': 0.0, 'n': 1}
     assert s['seconds_to_threshold']['mean'] == 4.0
-    assert report.summarize(runs[:1], 0.99)['epochs_to_threshold'] == {'mean': None, 'std': None, 'n': 0}
+    assert experiments.summarize(runs[:1], 0.99)['epochs_to_threshold'] == {'mean': None, 'std': None, 'n': 0}
 
 
 @pytest.mark.filterwarnings('ignore::RuntimeWarning')   # the overflow that makes the run diverge
 def test_a_diverging_run_is_recorded_not_fatal():
-    import report_writer
-    settings = dict(report.QUICK, seeds=(0,), epochs=2, train_size=2000, learning_rates=(1e38,))
-    results = report.run_experiments(settings, ['learning_rate'], io.StringIO())
+    from report import writer as report_writer
+    settings = dict(experiments.QUICK, seeds=(0,), epochs=2, train_size=2000, learning_rates=(1e38,))
+    results = experiments.run_experiments(settings, ['learning_rate'], io.StringIO())
     config = results['experiments']['learning_rate']['configs'][0]
     assert config['runs'][0]['stop_reason'].startswith('loss became') and config['summary']['val_acc']['n'] == 0
     assert json.loads(report_writer.to_json(results))['experiments']['learning_rate']['configs'][0]['runs']
@@ -127,10 +118,32 @@ def test_a_diverging_run_is_recorded_not_fatal():
 
 
 def test_importing_report_leaves_the_environment_alone():
-    code = 'import os; before = dict(os.environ); import report; print(dict(os.environ) == before)'
+    code = ('import os; before = dict(os.environ); import report, report.experiments, report.writer; '
+            'print(dict(os.environ) == before)')
     env = {key: value for key, value in os.environ.items() if not key.endswith('_NUM_THREADS')}
     done = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, env=env)
     assert done.returncode == 0 and done.stdout.strip() == 'True', done.stderr
+
+
+def test_the_report_lives_in_its_package_and_the_root_holds_only_the_moved_notice():
+    assert not glob.glob(os.path.join(ROOT, 'report_*.py'))
+    assert {'__init__.py', '__main__.py', 'experiments.py', 'writer.py', 'text.py', 'pdf.py'} <= set(
+        os.listdir(os.path.join(ROOT, 'report')))
+    with open(os.path.join(ROOT, 'report.py'), encoding='utf-8') as file:
+        shim = ast.parse(file.read())
+    assert not [node for node in ast.walk(shim) if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+    assert len(shim.body) <= 6 and isinstance(shim.body[-1], ast.If)   # docstring, imports, the __main__ block
+    done = subprocess.run([sys.executable, '-c', 'import report; print(report.__file__)'], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.stdout.strip().endswith(os.path.join('report', '__init__.py')), done.stderr
+
+
+@pytest.mark.parametrize('command, notice', [(['report.py'], 'moved: python -m report --help\n'),
+                                             (['-m', 'report'], '')])
+def test_the_old_command_says_where_the_report_moved_and_runs_it(command, notice):
+    done = subprocess.run([sys.executable, *command, '--help'], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == notice
+    assert done.stdout.startswith('usage: python -m report ') and '--quick' in done.stdout
 
 
 def _numbers(value):
@@ -141,7 +154,9 @@ def _numbers(value):
         return set().union(*map(_numbers, value)) if value else set()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return set(NUMBER.findall(value)) if isinstance(value, str) else set()
-    return {f'{value:.{d}f}' for d in range(5)} | {f'{value:g}', f'{value:,}', str(value)}
+    ms = value * 1000   # formatting.duration prints short times in ms
+    return {f'{value:.{d}f}' for d in range(5)} | {f'{value:g}', f'{value:,}', str(value)} | \
+        {f'{ms:.0f}', f'{ms:.1f}'}
 
 
 def _pdf_text(out):
@@ -177,7 +192,7 @@ def _results(val_by_label, threshold=0.9):
     for label, finals in val_by_label.items():
         runs = [{'train_acc': [a], 'val_acc': [a], 'train_loss': [0.3], 'test_acc': a, 'epoch_time': [1.0],
                  'stop_reason': None} for a in finals]
-        configs.append({'label': label, 'spec': {'epochs': 1}, 'runs': runs, 'summary': report.summarize(runs, threshold)})
+        configs.append({'label': label, 'spec': {'epochs': 1}, 'runs': runs, 'summary': experiments.summarize(runs, threshold)})
     return {'settings': {'seeds': (0, 1), 'threshold': threshold},
             'experiments': {'sweep': {'title': '1. sweep', 'configs': configs, 'selected': None}}}
 
@@ -187,8 +202,9 @@ def test_a_difference_within_the_seeds_spread_is_called_a_tie():
     assert tie['ranking']['tie'] and ' tie: their difference, 0.0025, ' in report_text.findings(tie)
     win = report_text.analyse(_results({'a': [0.95, 0.951], 'b': [0.90, 0.901]}))['experiments']['sweep']
     text = report_text.findings(win)
-    assert not win['ranking']['tie'] and '“a” won: ' in text and 'differ by 0.0500, more than the seeds' in text
-    assert '“a” reached a validation accuracy of 0.9 soonest' in text and 'Never within 1 epochs: “b”' not in text
+    assert not win['ranking']['tie'] and '“a” won with 0.9505 ± 0.0007, 0.0500 ahead of “b” (0.9005 ± 0.0007)' in text
+    assert 'Both settings that reached a validation accuracy of 0.9 did so in the same epoch (2 of 2 runs reached ' \
+        'it, in epoch 1), after 1.00 s of training each.' in text
 
 
 def test_a_falling_or_diverging_setting_is_named_unstable():

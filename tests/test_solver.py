@@ -73,7 +73,7 @@ def test_bad_settings_are_rejected_before_any_work(cfg, words):
 def test_cli_rejects_bad_values_and_runs_the_main_job(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         solver_module.main(['--lr', '-1', '--data-root', DATA])
-    assert info.value.code == 2 and "cfg['learning_rate'] = -1.0" in capsys.readouterr().err
+    assert info.value.code == 2 and '--lr -1.0: expected a number in (0, ∞)' in capsys.readouterr().err
     plot, weights = tmp_path / 'curves.png', tmp_path / 'w.npz'
     solver_module.main(['--data-root', DATA, '--epochs', '1', '--batch-size', '500', '--lr', '0.1',
                         '--display', 'live', '--plot', str(plot), '--save', str(weights)])
@@ -90,25 +90,39 @@ def test_divergence_stops_with_a_message_and_keeps_the_history(capsys):
     runner.optimizer.learning_rate = 1e38   # overflows float32 weights on the next step
     loss, acc = runner.train()
     assert len(loss) == len(acc) == 1
-    assert runner.stopped == 'diverged' and 'epoch 1, iteration 1' in runner.stop_reason and 'smaller learning rate' in runner.stop_reason
+    assert runner.stopped == 'diverged' and 'in epoch 2, batch 2:' in runner.stop_reason and 'smaller learning rate' in runner.stop_reason
     assert 'Training stopped' in capsys.readouterr().out
 
 
-def test_ctrl_c_stops_after_the_current_batch_and_keeps_the_history():
-    class InterruptOnThirdBatch(SoftmaxCrossEntropyLossLayer):
-        calls = 0
+class InterruptOnThirdBatch(SoftmaxCrossEntropyLossLayer):
+    """A loss layer that presses Ctrl-C (SIGINT to this process) in the third training batch."""
+    calls = 0
 
-        def forward(self, logit, gt):
-            self.calls += 1
-            if self.calls == 3:
-                os.kill(os.getpid(), signal.SIGINT)
-            return super().forward(logit, gt)
-    net = Network([FCLayer(784, 10, rng=0)])
-    runner = Solver({**QUIET, 'max_epoch': 2, 'model': net, 'criterion': InterruptOnThirdBatch()})
+    def forward(self, logit, gt):
+        self.calls += 1
+        if self.calls == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return super().forward(logit, gt)
+
+
+def test_ctrl_c_in_a_script_or_pytest_reaches_the_caller_at_the_first_press_with_the_history_kept():
+    runner = Solver({**QUIET, 'max_epoch': 2, 'model': Network([FCLayer(784, 10, rng=0)]),
+                     'criterion': InterruptOnThirdBatch()})
+    with pytest.raises(KeyboardInterrupt):
+        runner.train()
+    assert len(runner.history['iteration_loss']) == 2 and runner.stopped == 'interrupted'
+    assert 'in epoch 1;' in runner.stop_reason
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_in_a_notebook_stops_after_the_current_batch_and_keeps_the_history(monkeypatch):
+    monkeypatch.setattr(solver_module, 'in_notebook', lambda: True)
+    runner = Solver({**QUIET, 'max_epoch': 2, 'model': Network([FCLayer(784, 10, rng=0)]),
+                     'criterion': InterruptOnThirdBatch()})
     loss, _ = runner.train()
     assert runner.optimizer.steps == 3 and len(runner.history['iteration_loss']) == 3
     assert loss == [] and runner.stopped == 'interrupted'
-    assert 'interrupted at epoch 0, iteration 2' in runner.stop_reason
+    assert 'in epoch 1 after batch 3' in runner.stop_reason
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
