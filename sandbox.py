@@ -179,12 +179,12 @@ class Cgroup:
             return [int(line) for line in handle if line.strip()]
 
     def kill(self):
-        """Kill everything in the cgroup and remove it (tries for up to 2 s while it empties)."""
+        """Kill everything in the cgroup and remove it (tries for up to 5 s while it empties)."""
         if not self.path:
             return
         with open(os.path.join(self.path, 'cgroup.kill'), 'w') as handle:
             handle.write('1')
-        for _ in range(200):
+        for _ in range(500):
             try:
                 os.rmdir(self.path)
                 return
