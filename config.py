@@ -147,6 +147,8 @@ def parse_args(argv=None):
     p.add_argument('--keep-best', dest='keep_best', action='store_const', const=True, default=argparse.SUPPRESS,
                    help='end with the weights of the best validation epoch')
     p.add_argument('--hidden', type=int, nargs='+', default=[], help='hidden layer sizes, e.g. 256 128')
+    p.add_argument('--convnet', action='store_true', help="the CNN case's ConvNet (network.build_convnet: conv 5x5x32 "
+                   '-> pool -> conv 5x5x64 -> pool -> FC 10); --optimizer defaults to adam (α = 0.001) with it')
     p.add_argument('--dropout', type=float, default=0.0, help='with --hidden: dropout p after every hidden layer')
     p.add_argument('--batch-norm', action='store_true', help='with --hidden: batch normalization before every '
                    'hidden activation')

@@ -129,6 +129,7 @@ class ConvLayer(Layer):
             out = np.empty(self.output_shape(Input.shape), np.result_type(Input, self.W)).transpose(0, 2, 3, 1)
             for start in range(0, len(Input), EVAL_CHUNK):
                 out[start:start + EVAL_CHUNK] = self._correlate(Input[start:start + EVAL_CHUNK]).transpose(0, 2, 3, 1)
+            self.cols = None
             return out.transpose(0, 3, 1, 2)
         u = self._correlate(Input)
         return u

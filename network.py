@@ -46,14 +46,18 @@ class Network:
         """δ = dE/d(output) back through every layer; returns dE/dx.
 
         input_grad=False (what training uses) skips dE/dx, as PyTorch does for inputs that need no
-        gradient: a first layer with a `gradients` method only stores its parameters' gradients; returns None.
+        gradient: the layers below the first one with parameters (a ReshapeLayer) are not run back, and
+        that one, if it has a `gradients` method, only stores its parameters' gradients; returns None.
         """
-        skip = not input_grad and len(self.layerList) > 0 and hasattr(self.layerList[0], 'gradients')
-        for layer in reversed(self.layerList[skip:]):
+        bottom = 0
+        if not input_grad:
+            bottom = next((i for i, layer in enumerate(self.layerList) if params_of(layer)), len(self.layerList))
+        skip = not input_grad and bottom < len(self.layerList) and hasattr(self.layerList[bottom], 'gradients')
+        for layer in reversed(self.layerList[bottom + skip:]):
             delta = layer.backward(delta)
         if skip:
-            return self.layerList[0].gradients(delta)
-        return delta
+            return self.layerList[bottom].gradients(delta)
+        return None if not input_grad else delta
 
     def predict(self, x):
         """Class scores of x in eval mode (dropout off, BN on its running statistics); the mode

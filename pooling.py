@@ -48,10 +48,10 @@ class MaxPoolingLayer(Layer):
         (_, first), *rest = self.offsets(padded)
         out = np.copy(first, order='K')
         self.winner = np.zeros_like(out, dtype=np.uint8)
-        for offset, window in rest:
-            greater = window > out            # strictly: on a tie the earlier offset keeps the window
-            np.copyto(self.winner, offset, where=greater)
-            np.copyto(out, window, where=greater)
+        for offset, window in rest:   # offsets grow, so the last strict winner is the max of greater·offset
+            greater = window > out       # strictly: on a tie the earlier offset keeps the window
+            np.maximum(self.winner, np.multiply(greater, offset, dtype=np.uint8), out=self.winner)
+            np.maximum(out, window, out=out)
         return out
 
     def backward(self, delta):

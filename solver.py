@@ -21,7 +21,7 @@ from criterion import METRIC_NAMES, EuclideanLossLayer, SoftmaxCrossEntropyLossL
 from layers import arrays_of
 from loop import DeferInterrupt, evaluate, forward_batch, mode  # noqa: F401 (evaluate, mode: importable here too)
 from loss import SoftmaxCrossEntropyLoss
-from network import Network, build_mlp  # noqa: F401 (build_mlp: the CLI's, and the course's import)
+from network import Network, build_convnet, build_mlp  # noqa: F401 (build_mlp: the CLI's, and the course's import)
 from optimizer import RULES
 from progress import make_display
 from schedule import InverseTimeDecay, MomentumRamp, ReduceOnPlateau
@@ -266,10 +266,16 @@ def _dtype_of(inputs):
 
 def main(argv=None):
     parser, args = parse_args(argv)
-    extra = {'plot', 'save', 'hidden', 'activation', 'loss', 'dropout', 'batch_norm'}
+    extra = {'plot', 'save', 'hidden', 'activation', 'loss', 'dropout', 'batch_norm', 'convnet'}
     cfg = {k: v for k, v in vars(args).items() if k not in extra}
     if (args.dropout or args.batch_norm) and not args.hidden:
         parser.error('--dropout and --batch-norm act on hidden layers: give them with --hidden')
+    if args.convnet:
+        if args.hidden:
+            parser.error('--convnet and --hidden each choose the model: give one of them')
+        cfg['model'] = build_convnet(cfg.get('seed', 0), cfg.get('dtype', 'float32'))
+        cfg.setdefault('optimizer', 'adam')
+        cfg['criterion'] = EuclideanLossLayer() if args.loss == 'euclidean' else SoftmaxCrossEntropyLossLayer()
     if args.hidden:
         try:
             cfg['model'] = build_mlp(args.hidden, args.activation, cfg.get('seed', 0), cfg.get('dtype', 'float32'),
