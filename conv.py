@@ -128,13 +128,13 @@ class ConvLayer(Layer):
             self.cols = None
             out = np.empty(self.output_shape(Input.shape), np.result_type(Input, self.W)).transpose(0, 2, 3, 1)
             for start in range(0, len(Input), EVAL_CHUNK):
-                out[start:start + EVAL_CHUNK] = self._correlate(Input[start:start + EVAL_CHUNK]).transpose(0, 2, 3, 1)
+                out[start:start + EVAL_CHUNK] = self.correlate(Input[start:start + EVAL_CHUNK]).transpose(0, 2, 3, 1)
             self.cols = None
             return out.transpose(0, 3, 1, 2)
-        u = self._correlate(Input)
+        u = self.correlate(Input)
         return u
 
-    def _correlate(self, Input):
+    def correlate(self, Input):
         """u (N, F, Ho, Wo) of one batch; P kept in self.cols."""
         self.input_shape = Input.shape
         self.cols = self.patches(Input)

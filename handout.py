@@ -3,7 +3,7 @@
 A solution region is a run of lines inside one function body, between two comment lines indented
 like the code they wrap:
 
-    ### BEGIN SOLUTION case 1      (or `case 2`, or `case 1 2` for a region both cases leave to students)
+    ### BEGIN SOLUTION case 1      (or `case 2`, `case 3`, or `case 1 2` for a region two cases leave to students)
     ...the solution...
     ### END SOLUTION
 
@@ -19,15 +19,16 @@ import shutil
 import sys
 import tempfile
 
-CASES = (1, 2)
+CASES = (1, 2, 3)
 ROOT = os.path.dirname(os.path.abspath(__file__))
 MARKER = re.compile(r'^(\s*)### (BEGIN SOLUTION|END SOLUTION)\b(.*)$')
 DEF = re.compile(r'^(\s*)(?:async\s+)?(def|class)\s+(\w+)')
 NOT_COPIED = ('handout.py', 'grade', 'report')   # top-level files whose names start so stay with the teacher
 FILES = ('requirements.txt', 'pytest.ini')        # copied as they are, and data/ whole
+TEACHING = {1: ('test_case1.py',), 2: ('test_case1.py', 'test_case2.py'), 3: ('test_case3.py',)}   # case 3 keeps 1-2 solved
 TESTS = {   # the release's tests: the helpers, the tests that teach, and the tests no TODO touches
-    case: ('conftest.py', 'gradcheck.py', 'diagnose.py', 'test_dataloader.py', 'test_visualize.py')
-    + tuple(f'test_case{c}.py' for c in CASES if c <= case) for case in CASES}
+    case: ('conftest.py', 'gradcheck.py', 'diagnose.py', 'test_dataloader.py', 'test_visualize.py') + TEACHING[case]
+    for case in CASES}
 FALLBACK = {   # regions whose release body is working code rather than a raise (an optional fast path)
     ('optimizer.py', 'SGD._update_fast'): 'self._update_plain(param, grad, state, decay)'}
 TODOS = {   # (file, function): the TODO comment that replaces the region
@@ -68,6 +69,28 @@ Sigmoid, forward: f(u) = 1 / (1 + e^{-u}) (N, D), without overflow for large |u|
 keep it in self.output for backward.""",
     ('layers.py', 'SigmoidLayer.backward'): """\
 Sigmoid, backward: return δ ⊙ f(u)(1 - f(u)) (N, D).""",
+    ('conv.py', 'ConvLayer.correlate'): """\
+Convolution (cross-correlation), forward, as one GEMM: P = self.cols (N·Ho·Wo, kh·kw·C) holds
+    in row (n, y, x) the window of xp under output pixel (y, x), columns in (i, j, c) order, and
+    W₂ = self.weight_matrix() (F, kh·kw·C) holds each filter in the same order. Compute
+    u = P W₂ᵀ + b (N·Ho·Wo, F), b (F,) added to every row; return it as (N, F, Ho, Wo)
+    (reshape to (N, Ho, Wo, F), then transpose the axes; a view is fine).""",
+    ('conv.py', 'ConvLayer.gradients'): """\
+Convolution, gradients of the parameters for δ = delta (N, F, Ho, Wo) and P = self.cols:
+    with δ as rows (N·Ho·Wo, F) (transpose δ to (N, Ho, Wo, F), then reshape),
+    grad_W₂ = δᵀ P (F, kh·kw·C), stored in self.grad_W as (F, C, kh, kw): reshape to (F, kh, kw, C)
+    and move C to axis 1 (the inverse of weight_matrix()); self.grad_b = Σ_{n,y,x} δ (F,).""",
+    ('conv.py', 'ConvLayer.backward'): """\
+Convolution, input gradient for δ = delta (N, F, Ho, Wo): dE/dP = δ W₂ (N·Ho·Wo, kh·kw·C), δ as
+    rows as in gradients. Every column (i, j, c) came from xp[n, c, s·y + i, s·x + j]: start from a
+    zero gradient of the padded input, channels-last (N, H + 2p, W + 2p, C), and add the (N, Ho, Wo, C)
+    block of each kernel offset (i, j) at rows i, i + s, ... and columns j, j + s, ... (a strided
+    slice per offset, no np.add.at). Return it without the padding, as (N, C, H, W).""",
+    ('pooling.py', 'MaxPoolingLayer.backward'): """\
+Max pooling, backward: for each window offset o (self.offsets(grad) gives (o, the strided slice
+    of grad (N, C, Ho, Wo) at that offset)), add δ = delta where self.winner == o, the offset of
+    the window's maximum that the forward pass kept (on ties the first in row-major order); the
+    other cells of each window get nothing.""",
     ('optimizer.py', 'SGD._update_plain'): """\
 SGD with momentum and weight decay, for one parameter w = param (any shape), in place:
     ∇J = ∇E + λ·w   (∇E = grad, λ = decay: 0 for biases, so use decay, not self.weight_decay)
@@ -107,7 +130,7 @@ def _begin(name, lines, i, indent, rest):
     words = rest.split()
     if len(words) < 2 or words[0] != 'case' or not set(words[1:]) <= {str(c) for c in CASES}:
         raise MarkerError(f'{name}:{i + 1}: unknown case in {lines[i].strip()!r}: expected '
-                          f"'case 1', 'case 2' or 'case 1 2'")
+                          f"'case N' or 'case N M' with N, M in {CASES}")
     function = _enclosing(lines, i, indent)
     if function is None:
         raise MarkerError(f'{name}:{i + 1}: a region must lie inside one function body')
@@ -126,7 +149,7 @@ def regions(path, name=None):
         if not match:
             if line.lstrip().startswith(('### BEGIN', '### END')):
                 raise MarkerError(f'{name}:{i + 1}: {line.strip()!r} is not a marker: expected '
-                                  f"'### BEGIN SOLUTION case 1|2|1 2' or '### END SOLUTION'")
+                                  f"'### BEGIN SOLUTION case N' or '### END SOLUTION'")
             continue
         indent, kind, rest = match.groups()
         if kind == 'BEGIN SOLUTION':
