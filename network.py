@@ -75,6 +75,15 @@ class Network:
             layer.training = self.training
         return self
 
+    @property
+    def is_training(self):
+        """The course notebooks' name for the mode: `net.is_training = False` is `net.train(False)`."""
+        return self.training
+
+    @is_training.setter
+    def is_training(self, mode):
+        self.train(mode)
+
     def eval(self):
         """Eval mode for every layer: dropout is the identity, BN uses its running statistics; returns self."""
         return self.train(False)
