@@ -6,7 +6,14 @@ Contract of a loss layer:
         (plain floats). gt holds integer labels (N,) or one-hot / soft targets t (N, K).
     backward() -> dE/dlogit (N, K), already divided by N, so layers below never average again.
 A loss layer has no parameters (`trainable = False`).
+
+Every loss layer takes reduction='mean' (the default, the lecture's E = 1/N Σ_n E⁽ⁿ⁾) or 'sum'
+(PyTorch's word): with 'sum' backward() returns the gradient of Σ_n E⁽ⁿ⁾, N times the mean's, as
+the course's students who return y − t have it, so the course's α = 0.001 trains as their notebooks
+did; `.loss` stays the batch mean either way, so the printed lines do not change scale.
 """
+import functools
+
 import numpy as np
 
 # what a criterion's `.acc` holds, by its `metric` attribute (absent: 'acc'; RegressionLossLayer: 'mse')
@@ -27,6 +34,30 @@ def softmax_parts(logit):
     y /= total
     return s, y, np.log(total)
     ### END SOLUTION
+
+
+REDUCTIONS = ('mean', 'sum')
+
+
+class LossLayer:
+    """What every loss layer shares: no parameters, and the reduction of its gradient over the batch."""
+    trainable = False
+
+    def __init__(self, reduction='mean'):
+        if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+            raise ValueError(f'{type(self).__name__}(reduction={reduction!r}): expected one of {REDUCTIONS}; '
+                             "'sum' gives the gradient summed over the batch, 'mean' (default) its average")
+        self.reduction = reduction
+
+
+def reduced(backward):
+    """backward() as written for the batch mean, times N when the layer's reduction is 'sum'
+    (a new array: the mean gradient may be an array the layer keeps)."""
+    @functools.wraps(backward)
+    def backward_reduced(self):
+        delta = backward(self)
+        return delta * len(delta) if getattr(self, 'reduction', 'mean') == 'sum' else delta
+    return backward_reduced
 
 
 def check_targets(logit, gt):
@@ -58,9 +89,8 @@ def subtract_targets(y, gt):
     return y
 
 
-class SoftmaxCrossEntropyLossLayer:
+class SoftmaxCrossEntropyLossLayer(LossLayer):
     """E = -(1/N) Σ_n Σ_k t_nk log y_nk with y = softmax(u); dE/du = (y - t) / N."""
-    trainable = False
 
     def forward(self, logit, gt):
         gt = check_targets(logit, gt)
@@ -74,6 +104,7 @@ class SoftmaxCrossEntropyLossLayer:
         ### END SOLUTION
         return self.loss
 
+    @reduced
     def backward(self):
         """dE/du = (y - t) / N (N, K), a new array."""
         ### BEGIN SOLUTION case 1 2
@@ -83,9 +114,8 @@ class SoftmaxCrossEntropyLossLayer:
         ### END SOLUTION
 
 
-class EuclideanLossLayer:
+class EuclideanLossLayer(LossLayer):
     """E = (1/N) Σ_n ½ Σ_k (t_nk - y_nk)², with y the network's output; dE/dy = (y - t) / N."""
-    trainable = False
 
     def forward(self, logit, gt):
         gt = check_targets(logit, gt)
@@ -96,6 +126,7 @@ class EuclideanLossLayer:
         ### END SOLUTION
         return self.loss
 
+    @reduced
     def backward(self):
         ### BEGIN SOLUTION case 2
         return self.diff / len(self.diff)
@@ -116,7 +147,7 @@ def check_binary_targets(logit, gt):
     return gt.reshape(logit.shape).astype(logit.dtype)
 
 
-class SigmoidCrossEntropyLossLayer:
+class SigmoidCrossEntropyLossLayer(LossLayer):
     """Binary logistic regression's loss on the logit z = θᵀx, with h = P(t=1|x) = 1 / (1 + e^{-z}).
 
     E = -(1/N) Σ_n [t_n log h_n + (1 - t_n) log(1 - h_n)];  dE/dz = (h - t) / N.
@@ -124,7 +155,6 @@ class SigmoidCrossEntropyLossLayer:
     so |z| = 1000 gives a finite loss and no warning. Accuracy uses the lecture's test rule:
     class 1 when P(t=1|x) > P(t=0|x), i.e. when z > 0.
     """
-    trainable = False
 
     def forward(self, logit, gt):
         self.t = check_binary_targets(logit, gt)
@@ -134,6 +164,7 @@ class SigmoidCrossEntropyLossLayer:
         self.acc = float(np.mean((logit > 0) == (self.t == 1)))
         return self.loss
 
+    @reduced
     def backward(self):
         return (self.h - self.t) / len(self.t)
 

@@ -10,6 +10,7 @@ import os
 import re
 
 from files import write_atomic
+from grade_intake import MAX_ENTRIES, SHOWN_IGNORED
 
 EXPLAIN = [   # (found in a failure's message, flag, what it means for the student, keep the message too)
     ('GradeTimeout', 'timeout', 'took longer than the per-test limit of {per_test:g} s (an infinite loop?)', False),
@@ -55,6 +56,7 @@ def score(points, collected, intake, run, limits):
     row['score'], row['max'] = round(sum(row[key] for key in points), 2), sum(points.values())
     flags |= _file_flags(intake, run)
     row['flags'] = ' '.join(sorted(flags))
+    row['nothing read'] = intake.nothing_read() if intake else ''
     row['feedback'] = _feedback(row, intake, run, lines)
     return row
 
@@ -88,8 +90,17 @@ def _feedback(row, intake, run, lines):
             text.append(f'Could not read the submission: {intake.error}')
         if intake.missing:
             text.append(f'Missing (the release\'s unfinished version was graded): {", ".join(intake.missing)}')
+        if intake.nothing_read():
+            text.append(f'Nothing could be read from the submission: {intake.nothing_read()}')
         if intake.ignored:
-            text.append(f'Ignored (not files of this case): {", ".join(intake.ignored)}')
+            shown, more = intake.ignored[:SHOWN_IGNORED], len(intake.ignored) - SHOWN_IGNORED
+            text.append(f'Ignored (not files of this case): {", ".join(shown)}'
+                        + (f' and {more} more' if more > 0 else ''))
+        if intake.skipped:
+            text.append(f'Skipped, as no student hands them in: {intake.skipped_summary()}')
+        if intake.over_cap:
+            text.append(f'Only the first {MAX_ENTRIES} entries (the shallowest) were looked at: '
+                        'the submission holds more, besides what was skipped')
         for entry, why in intake.refused:
             text.append(f'Refused: {entry}: {why}')
         text.append('')

@@ -1,4 +1,4 @@
-"""Student releases from the solution regions: `python handout.py OUT --case 1|2`.
+"""Student releases from the solution regions: `python handout.py OUT --case 1|2 [--lang en|zh]`.
 
 A solution region is a run of lines inside one function body, between two comment lines indented
 like the code they wrap:
@@ -19,11 +19,13 @@ import shutil
 import sys
 import tempfile
 
+import release_readme
+
 CASES = (1, 2, 3)
 ROOT = os.path.dirname(os.path.abspath(__file__))
 MARKER = re.compile(r'^(\s*)### (BEGIN SOLUTION|END SOLUTION)\b(.*)$')
 DEF = re.compile(r'^(\s*)(?:async\s+)?(def|class)\s+(\w+)')
-NOT_COPIED = ('handout.py', 'grade', 'report')   # top-level files whose names start so stay with the teacher
+NOT_COPIED = ('handout.py', 'release_readme.py', 'grade')   # top-level files whose names start so stay with the teacher
 FILES = ('requirements.txt', 'pytest.ini')        # copied as they are, and data/ whole
 TEACHING = {1: ('test_case1.py',), 2: ('test_case1.py', 'test_case2.py'), 3: ('test_case3.py',)}   # case 3 keeps 1-2 solved
 TESTS = {   # the release's tests: the helpers, the tests that teach, and the tests no TODO touches
@@ -91,6 +93,12 @@ Max pooling, backward: for each window offset o (self.offsets(grad) gives (o, th
     of grad (N, C, Ho, Wo) at that offset)), add δ = delta where self.winner == o, the offset of
     the window's maximum that the forward pass kept (on ties the first in row-major order); the
     other cells of each window get nothing.""",
+    ('softmax_classifier.py', 'softmax_classifier'): """\
+Softmax regression on one minibatch (no bias): u = x W (N, C), x = input (N, D), W (D, C), y = softmax(u)
+(use softmax_parts: log y = s - log_total, never a log of 0), t = label (one-hot (N, C) or labels (N,)):
+    loss = -(1/N) Σ_n Σ_c t_nc log y_nc + (λ/2) Σ W²   (a float; λ = lamda)
+    gradient = xᵀ(y - t)/N + λW   (D, C)   (subtract_targets(y, label) gives y - t)
+    prediction = argmax_c u_nc   (N,)""",
     ('optimizer.py', 'SGD._update_plain'): """\
 SGD with momentum and weight decay, for one parameter w = param (any shape), in place:
     ∇J = ∇E + λ·w   (∇E = grad, λ = decay: 0 for biases, so use decay, not self.weight_decay)
@@ -240,29 +248,26 @@ def student_notebook(path, source_dir=ROOT):
     return json.dumps(notebook, indent=1, ensure_ascii=False) + '\n'
 
 
-def student_readme(case, source_dir=ROOT):
-    """The release's README.md: what to fill in and how to check it."""
-    files = case_files(case, source_dir)
-    todos = [f'- `{name}`: `{r[3]}`' + (' (optional: the plain form runs until you write it)'
-                                         if (name, r[3]) in FALLBACK else '')
-             for name in files for r in regions(os.path.join(source_dir, name)) if case in r[2]]
-    where = ('The course says case 1 completes the TODOs of `loss.py` and `optimizer.py`; here `loss.py`\'s '
-             'model is built from the softmax cross-entropy layer of `criterion.py` (E and dE/du) and the linear '
-             'layer of `layers.py` (whose `FCLayer.gradients`, xᵀδ and Σ_n δ_n, is yours too), so those two '
-             'files hold the TODOs instead of `loss.py`.\n\n' if case == 1 else '')
-    return (f'# Case {case}: your part\n\n{where}Edit only these files: '
-            + ', '.join(f'`{f}`' for f in files) + '. Each TODO says what to compute, in the lecture\'s '
-            'notation, with the shapes, and stands where `raise NotImplementedError(...)` is now:\n\n'
-            + '\n'.join(todos) + '\n\n## Check your work\n\n'
-            '    pip install -r requirements.txt\n    python -m pytest\n\n'
-            'Each TODO you have not done yet shows up as a failed test saying "not implemented yet". '
-            'A wrong one fails with a diagnosis: where the analytic gradient differs most from the '
-            'numerical one and, for the common mistakes (off by the batch size N, wrong sign, '
-            'transposed, bias gradient not summed, softmax overflowing, momentum on the wrong term, '
-            'weight decay on the bias), which one. The TODOs\' tests are in '
-            + ' and '.join(f'`tests/{t}`' for t in TESTS[case] if t.startswith('test_case'))
-            + ' (`python -m pytest tests/test_case1.py` runs one file). The notebooks train with your code '
-            'once these tests pass.\n')
+def student_readme(case, source_dir=ROOT, lang='en'):
+    """The release's README.md in `lang` ('en' or 'zh'; release_readme.py writes it)."""
+    todos, given = case_regions(case, source_dir)
+    release = modules(source_dir) + sorted(f for f in os.listdir(source_dir) if f.endswith('.ipynb'))
+    return release_readme.readme(case, lang, case_files(case, source_dir), todos, given, release,
+                                 [t for t in TESTS[case] if t.startswith('test_case')], source_dir)
+
+
+def case_regions(case, source_dir=ROOT):
+    """([(file, function, TODO text, optional)], [(file, function, TODO text)]): the regions the
+    release of `case` leaves to the student, and those it gives as working code."""
+    todos, given = [], []
+    for name in modules(source_dir):
+        for _, _, cases, function in regions(os.path.join(source_dir, name)):
+            text = TODOS.get((name, function), '')
+            if case in cases:
+                todos.append((name, function, text, (name, function) in FALLBACK))
+            else:
+                given.append((name, function, text))
+    return todos, given
 
 
 def _check_case(case):
@@ -271,8 +276,8 @@ def _check_case(case):
     return case
 
 
-def make_release(out_dir, case, source_dir=None):
-    """Write the student release of `case` into out_dir, which must not exist or be empty.
+def make_release(out_dir, case, source_dir=None, lang='en'):
+    """Write the student release of `case` (README in `lang`) into out_dir, which must not exist or be empty.
 
     Built in a temporary folder beside out_dir and renamed into place, so a failure leaves nothing.
     """
@@ -283,7 +288,7 @@ def make_release(out_dir, case, source_dir=None):
     os.makedirs(os.path.dirname(out_dir), exist_ok=True)
     tmp = tempfile.mkdtemp(prefix='.' + os.path.basename(out_dir) + '.', dir=os.path.dirname(out_dir))
     try:
-        _fill(tmp, case, source_dir)
+        _fill(tmp, case, source_dir, lang)
         os.chmod(tmp, 0o755)
         os.replace(tmp, out_dir)
     except BaseException:
@@ -291,12 +296,12 @@ def make_release(out_dir, case, source_dir=None):
         raise
 
 
-def _fill(out, case, source):
+def _fill(out, case, source, lang):
     """Write every file of the release into the folder `out`."""
     texts = {name: strip(os.path.join(source, name), case) for name in modules(source)}
     texts.update({name: student_notebook(os.path.join(source, name), source)
                   for name in sorted(os.listdir(source)) if name.endswith('.ipynb')})
-    texts['README.md'] = student_readme(case, source)
+    texts['README.md'] = student_readme(case, source, lang)
     for name, text in texts.items():
         with open(os.path.join(out, name), 'w', encoding='utf-8', newline='\n') as file:
             file.write(text)
@@ -313,9 +318,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description='Write the student release of a case into OUT.')
     parser.add_argument('out', metavar='OUT', help='a new or empty folder')
     parser.add_argument('--case', type=int, choices=CASES, required=True)
+    parser.add_argument('--lang', choices=release_readme.LANGS, default='en', help="the README's language (default: en)")
     args = parser.parse_args(argv)
     try:
-        make_release(args.out, args.case)
+        make_release(args.out, args.case, lang=args.lang)
     except (MarkerError, FileExistsError) as error:
         sys.exit(f'handout.py: {error}')
     print(f'case {args.case} release written to {args.out}: students edit {", ".join(case_files(args.case))}')

@@ -16,11 +16,34 @@ names, so a new layer with parameters needs no edit anywhere else.
 The dtype of the computation is numpy's promotion of the input's and the parameters' dtypes:
 float64 parameters and inputs give float64 throughout, as gradient checks need.
 """
+import numbers
+
 import numpy as np
 
 from conv import ConvLayer  # noqa: F401 (the course imports the CNN case's layers from here)
 from pooling import MaxPoolingLayer, ReshapeLayer  # noqa: F401
 from protocol import INIT_SCHEMES, Layer, arrays_of, decays, init_std, params_of  # noqa: F401
+
+
+ACT_SCHEMES = {'relu': 'msra', 'sigmoid': 'xavier', 'tanh': 'xavier'}   # FCLayer's actFunction -> init
+
+
+def init_of(act_function, init, std):
+    """(init scheme, std) of FCLayer's third positional argument and its init / std keywords: a string
+    is the course's actFunction (init overrides it); a number, the 2017 form's std of a Gaussian init."""
+    if isinstance(act_function, str):
+        if act_function not in ACT_SCHEMES:
+            raise ValueError(f'FCLayer actFunction {act_function!r}: expected one of {tuple(ACT_SCHEMES)} '
+                             f"(the third positional argument; pass an init scheme as init='...')")
+        return init or ACT_SCHEMES[act_function], std
+    number = isinstance(act_function, numbers.Real) and not isinstance(act_function, bool)
+    if not number or std is not None or init not in (None, 'gaussian'):
+        raise TypeError(f'FCLayer: third argument {act_function!r} with init={init!r}, std={std!r}: expected '
+                        "FCLayer(num_input, num_output, actFunction='relu'|'sigmoid'|'tanh'), or the 2017 form "
+                        'FCLayer(num_input, num_output, std) with a number std > 0 and no init or std keyword')
+    if not (np.isfinite(act_function) and act_function > 0):
+        raise ValueError(f'FCLayer std = {act_function!r} (the third positional argument): expected a number > 0')
+    return 'gaussian', float(act_function)
 
 
 class FCLayer(Layer):
@@ -30,6 +53,8 @@ class FCLayer(Layer):
 
     The course's signature: FCLayer(num_input, num_output, actFunction='relu', trainable=True);
     actFunction only picks the init scale: 'relu' -> 'msra', 'sigmoid' or 'tanh' -> 'xavier'.
+    The course's 2017 form puts a number there instead: FCLayer(784, 256, 0.01) draws W from
+    N(0, 0.01²) (init 'gaussian' with that std).
     Keyword-only extras: init ('gaussian' | 'xavier' | 'msra', overrides actFunction), std (of
     'gaussian'), rng (a seed or np.random.Generator for W; b starts at zero), dtype.
     """
@@ -37,14 +62,10 @@ class FCLayer(Layer):
 
     def __init__(self, num_input, num_output, actFunction='relu', trainable=True, *,
                  init=None, std=None, rng=None, dtype=np.float32):
-        schemes = {'relu': 'msra', 'sigmoid': 'xavier', 'tanh': 'xavier'}
-        if actFunction not in schemes:
-            raise ValueError(f'FCLayer actFunction {actFunction!r}: expected one of {tuple(schemes)} '
-                             f"(the third positional argument; pass an init scheme as init='...')")
         for name, value in (('num_input', num_input), ('num_output', num_output)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f'FCLayer {name} = {value!r}: expected a positive integer')
-        init = init or schemes[actFunction]
+        init, std = init_of(actFunction, init, std)
         scale = init_std(init, num_input, std)
         rng = np.random.default_rng(rng)
         self.num_input, self.num_output, self.init = num_input, num_output, init

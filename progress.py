@@ -16,6 +16,7 @@ import sys
 import time
 
 from criterion import METRIC_NAMES
+from formatting import duration
 
 DISPLAYS = ('print', 'live', 'none')
 REDRAW_EVERY = 0.15   # seconds of wall time between two redraws of a live line
@@ -98,7 +99,7 @@ class PrintDisplay(Display):
 
 class LiveDisplay(Display):
     """One status line per epoch: bar, running loss and accuracy, samples/s, time left; in Jupyter
-    also the loss and accuracy curves (training and validation), redrawn in place."""
+    also the loss and accuracy curves (train and validation), redrawn in place."""
 
     def __init__(self, metric='accuracy', display_freq=50, stream=None):
         super().__init__(metric, display_freq, stream)
@@ -126,9 +127,13 @@ class LiveDisplay(Display):
         rate = self.seen / elapsed
         left = (self.samples - self.seen + self.samples * (self.last_epoch - epoch - 1)) / max(rate, 1e-9)
         seen = max(self.seen, 1)
-        return (f'epoch {epoch + 1}/{self.last_epoch} {bar(done, self.batches)} {done}/{self.batches} '
+        return (f'epoch {epoch + 1}/{self.last_epoch} {self._bar(done, self.batches)}{done}/{self.batches} '
                 f'loss {self.total_loss / seen:.4f} {self.short} {self.total_acc / seen:.4f} | '
                 f'{rate:,.0f} samples/s | {clock(left)} left')
+
+    def _bar(self, done, total):
+        """The text bar and a space; none in Jupyter, which draws its own bar beside the text."""
+        return '' if self.line.mode == 'notebook' else bar(done, total) + ' '
 
     def train_epoch(self, epoch, loss, acc, seconds):
         self.curves['train_loss'].append(loss)
@@ -139,10 +144,10 @@ class LiveDisplay(Display):
         self.curves['val_loss'].append(loss)
         self.curves['val_' + self.short].append(acc)
         train_loss, train_acc = self.curves['train_loss'][-1], self.curves['train_' + self.short][-1]
-        self.line.show(f'epoch {epoch + 1}/{self.last_epoch} {bar(1, 1)} loss {train_loss:.4f} '
+        self.line.show(f'epoch {epoch + 1}/{self.last_epoch} {self._bar(1, 1)}train loss {train_loss:.4f} '
                        f'{self.short} {train_acc:.4f} | val loss {loss:.4f} {self.short} {acc:.4f} | '
                        f'{self.samples / max(self.epoch_seconds, 1e-9):,.0f} samples/s, '
-                       f'{self.epoch_seconds:.1f} s', 1, 1, force=True)
+                       f'{duration(self.epoch_seconds)}', 1, 1, force=True)
         self.line.end()
         if self.line.mode == 'notebook':
             self._draw_curves(final=epoch + 1 == self.last_epoch)
@@ -153,14 +158,20 @@ class LiveDisplay(Display):
         now = time.perf_counter()
         if not final and now - self.figure_time < REDRAW_EVERY:
             return
-        from IPython.display import SVG, display
-        import visualize
-        figure = SVG(visualize.train_val_svg(self.curves, self.short))
+        from IPython.display import display
+        import svg_curves
+        figure = {'image/svg+xml': svg_curves.train_val_svg(self.curves, self.short),
+                  'text/plain': self._curves_text()}
         if self.figure_handle is None:
-            self.figure_handle = display(figure, display_id=True)
+            self.figure_handle = display(figure, raw=True, display_id=True)
         else:
-            self.figure_handle.update(figure)
+            self.figure_handle.update(figure, raw=True)
         self.figure_time = now
+
+    def _curves_text(self):
+        """The curves' plain-text stand-in (a notebook viewed without SVG): each curve's epochs."""
+        return '\n'.join(f"{key.replace('val_', 'validation ').replace('_', ' ')} by epoch: "
+                          + ', '.join(f'{value:.4f}' for value in values) for key, values in self.curves.items())
 
     def stop(self, reason):
         self.line.end()
@@ -215,14 +226,19 @@ class StatusLine:
             self._show_html(text, done, total)
 
     def _show_html(self, text, done, total):
+        """One <progress> bar and the text beside it, on one line that does not wrap (the text is
+        cut at the output's edge rather than pushed below the bar); the text alone where HTML is
+        not shown (text/plain)."""
         from html import escape
-        from IPython.display import HTML, display
-        html = HTML(f'<progress value="{done}" max="{total}" style="width: 30%"></progress> '
-                    f'<code>{escape(text)}</code>')
+        from IPython.display import display
+        html = {'text/html': f'<div style="display: flex; align-items: center; gap: 8px; white-space: nowrap; '
+                             f'overflow: hidden"><progress value="{done}" max="{total}" style="width: 160px; '
+                             f'flex: none"></progress><code style="font-size: 12px">{escape(text)}</code></div>',
+                'text/plain': text}
         if self.handle is None:
-            self.handle = display(html, display_id=True)
+            self.handle = display(html, raw=True, display_id=True)
         else:
-            self.handle.update(html)
+            self.handle.update(html, raw=True)
 
     def end(self):
         """Keep the current line: the next show() starts a new one (in Jupyter the one bar stays

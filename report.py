@@ -44,7 +44,7 @@ MLP_COMPARISONS = {'activation': list(MLP_VARIANTS)[:3],
 FULL = {'seeds': (0, 1, 2), 'epochs': 10, 'mlp_epochs': 5, 'train_size': NUM_TRAIN, 'threshold': 0.91,
         'learning_rates': (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
         'batch_sizes': (16, 64, 100, 256, 1024, 4096), 'data_root': 'data', 'quick': False}
-QUICK = dict(FULL, seeds=(0, 1), epochs=2, mlp_epochs=1, train_size=10000, quick=True,
+QUICK = dict(FULL, seeds=(0, 1), epochs=2, mlp_epochs=2, train_size=10000, quick=True,
              learning_rates=(0.001, 0.01, 0.1, 1.0), batch_sizes=(32, 100, 1000))
 EXPERIMENTS = ('baseline', 'momentum', 'learning_rate', 'batch_size', 'mlp')
 
@@ -275,6 +275,10 @@ def main(argv=None):
     except KeyboardInterrupt:
         print('\nInterrupted: no report written.')
         return 130
+    except NotImplementedError as err:   # a TODO of the student release, named by its raise
+        print(f'\nreport.py: stopped: {err}. Do that TODO (README.md, step 2), check it with '
+              '`python -m pytest`, then run the report again.', file=sys.stderr)
+        return 1
     except (ValueError, FileNotFoundError) as err:   # missing or malformed data files: named by the loader
         parser.error(str(err))
     written = report_writer.write_report(results, args.out)

@@ -2,8 +2,10 @@
 
 `Document` flows its content down portrait A4 pages (matplotlib Figures, no pyplot) and starts a
 new page when the next block does not fit; `finish()` numbers the pages. A figure from
-visualize.py is drawn onto the page as an image at FIGURE_DPI, scaled to the text width, so every
-page has the same size and margins whatever the figure's own size.
+visualize.py is drawn onto the page as an image of at least FIGURE_DPI pixels per inch as printed,
+scaled to the text width, so every page has the same size and margins whatever the figure's own
+size. The image is embedded as rendered (interpolation 'none'): resampled, the PDF backend would
+store it at the page's own 100 dpi.
 """
 import io
 import textwrap
@@ -17,8 +19,9 @@ MARGIN = 0.75
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 CHAR_WIDTH = 0.54   # mean width of a character of running text, in ems (DejaVu Sans)
 LINE_SPACING = 1.45
-FIGURE_DPI = 150
+FIGURE_DPI = 200   # pixels per inch of a figure as printed, at least
 MAX_FIGURE_HEIGHT = 4.2   # inches: two figures and their captions fit on a page
+MIN_SHRINK = 0.6   # a figure that fits the rest of a page at this fraction of its size is shrunk, not moved
 MAX_DRAWN_WIDTH = 10   # inches: a wider figure is laid out again at this width (its fonts shrink less)
 
 
@@ -93,19 +96,22 @@ class Document:
     def figure(self, figure, caption):
         """A figure scaled to the text width (at most MAX_FIGURE_HEIGHT tall), its caption below."""
         width, height = figure.get_size_inches()
-        figure.set_size_inches(min(width, MAX_DRAWN_WIDTH), min(height, 6.0))
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format='png', dpi=FIGURE_DPI)
-        image = imread(io.BytesIO(buffer.getvalue()))
-        height, width = image.shape[0] / FIGURE_DPI, image.shape[1] / FIGURE_DPI
+        width, height = min(width, MAX_DRAWN_WIDTH), min(height, 6.0)
+        figure.set_size_inches(width, height)
         scale = min(TEXT_WIDTH / width, MAX_FIGURE_HEIGHT / height)
+        caption_height = _points_to_inches(9 * LINE_SPACING) * len(wrap(caption, 9)) + 0.1
+        free = self.y - MARGIN - 0.2 - caption_height
+        if MIN_SHRINK * height * scale <= free < height * scale:   # fill the page rather than leave it
+            scale = free / height
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format='png', dpi=FIGURE_DPI * max(1.0, scale))
+        image = imread(io.BytesIO(buffer.getvalue()))
         width, height = width * scale, height * scale
-        caption_lines = wrap(caption, 9)
-        self._room(height + _points_to_inches(9 * LINE_SPACING) * len(caption_lines) + 0.1)
+        self._room(height + caption_height)
         left = MARGIN + (TEXT_WIDTH - width) / 2
         ax = self.pages[-1].add_axes([left / PAGE_WIDTH, (self.y - height) / PAGE_HEIGHT,
                                       width / PAGE_WIDTH, height / PAGE_HEIGHT])
-        ax.imshow(image, interpolation='antialiased')
+        ax.imshow(image, interpolation='none')
         ax.axis('off')
         self.y -= height + 0.1
         self.paragraph(caption, size=9, style='italic')

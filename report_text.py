@@ -9,7 +9,11 @@ within the spread is called a tie, a setting that never reached the threshold is
 """
 import numpy as np
 
+from formatting import duration, epochs as epochs_text, plural, pm
+
 DROP_TOLERANCE = 0.005   # a fall of the mean validation accuracy below its best epoch larger than this is instability
+TIMING_TOLERANCE = 0.1   # epoch times closer than this fraction of the faster one are not told apart
+MIN_TIMED_EPOCHS = 3   # fewer timed epochs per setting give no measure of the machine's noise
 
 
 def analyse(results):
@@ -38,28 +42,39 @@ def _facts(experiment, settings):
 
 
 def _accuracy(config):
+    """The setting's mean accuracies and their stds (None with one seed: no spread to report)."""
     s = config['summary']
     return {'label': config['label'], **{split: s[f'{split}_acc']['mean'] for split in ('train', 'val', 'test')},
-            **{f'{split}_std': s[f'{split}_acc']['std'] for split in ('train', 'val', 'test')}}
+            **{f'{split}_std': s[f'{split}_acc']['std'] if s[f'{split}_acc']['n'] > 1 else None
+               for split in ('train', 'val', 'test')}}
 
 
 def _ranking(ranked):
     """Winner and runner-up on mean validation accuracy; a tie when the difference is within the
     spread, the sum of their seeds' standard deviations (their ±1 std intervals overlap)."""
     first, second = _accuracy(ranked[0]), _accuracy(ranked[1])
-    difference, spread = first['val'] - second['val'], first['val_std'] + second['val_std']
+    difference = first['val'] - second['val']
+    spread = None if first['val_std'] is None else first['val_std'] + (second['val_std'] or 0.0)
     return {'winner': first, 'runner_up': second, 'difference': difference, 'spread': spread,
-            'tie': difference <= spread, 'worst': _accuracy(ranked[-1]) if len(ranked) > 2 else None}
+            'tie': spread is not None and difference <= spread,
+            'worst': _accuracy(ranked[-1]) if len(ranked) > 2 else None}
 
 
 def _speed(configs):
-    timed = [(c['summary']['epoch_time']['mean'], c['summary']['epoch_time']['std'], c['label']) for c in configs
-             if c['summary']['epoch_time']['mean'] is not None]
+    """Fastest and slowest mean seconds per epoch, and whether they differ by more than timing noise:
+    a tie unless each has MIN_TIMED_EPOCHS epochs or more (over its seeds), every epoch of the fastest
+    setting was quicker than every epoch of the slowest (the epochs of one setting do the same work,
+    so their range is the machine's noise) and the means differ by more than TIMING_TOLERANCE."""
+    timed = [(c['summary']['epoch_time']['mean'], c['label'], [t for run in c['runs'] for t in run['epoch_time']])
+             for c in configs if c['summary']['epoch_time']['mean'] is not None]
     if not timed:
         return None
-    (fast, fast_std, fast_label), (slow, slow_std, slow_label) = min(timed), max(timed)
+    (fast, fast_label, fast_times), (slow, slow_label, slow_times) = min(timed), max(timed)
+    timed_epochs = min(len(fast_times), len(slow_times))
+    separate = max(fast_times) < min(slow_times) and slow - fast > TIMING_TOLERANCE * fast
     return {'fastest': fast_label, 'fastest_seconds': fast, 'slowest': slow_label, 'slowest_seconds': slow,
-            'spread': fast_std + slow_std, 'tie': slow - fast <= fast_std + slow_std}
+            'fastest_slowest_epoch': max(fast_times), 'slowest_fastest_epoch': min(slow_times),
+            'timed_epochs': timed_epochs, 'tie': not separate or timed_epochs < MIN_TIMED_EPOCHS}
 
 
 def _threshold(configs, threshold):
@@ -69,11 +84,25 @@ def _threshold(configs, threshold):
         s = c['summary']
         if s['epochs_to_threshold']['n']:
             reached.append({'label': c['label'], 'epochs': s['epochs_to_threshold']['mean'],
-                            'seconds': s['seconds_to_threshold']['mean'],
+                            'seconds': s['seconds_to_threshold']['mean'], 'epoch_list': sorted(
+                                first for first in (_first_epoch(run, threshold) for run in c['runs']) if first),
                             'runs': s['epochs_to_threshold']['n'], 'of': len(c['runs'])})
         else:
             never.append(c['label'])
     return {'value': threshold, 'reached': sorted(reached, key=lambda r: r['seconds']), 'never': never}
+
+
+def _first_epoch(run, threshold):
+    """The first epoch (from 1) whose validation accuracy reached threshold; None: never."""
+    return next((epoch for epoch, acc in enumerate(run['val_acc'], 1) if acc >= threshold), None)
+
+
+def mean_curve(runs, key='val_acc'):
+    """(E,) mean over the runs of a per-epoch list, NaN-padded where a run stopped early; empty when
+    no run finished an epoch."""
+    length = max(len(run[key]) for run in runs)
+    curves = np.array([run[key] + [np.nan] * (length - len(run[key])) for run in runs], dtype=float)
+    return np.nanmean(curves, axis=0) if length and not np.isnan(curves).all() else np.array([])
 
 
 def _instability(config):
@@ -81,9 +110,7 @@ def _instability(config):
     validation accuracy that fell more than DROP_TOLERANCE below its best epoch."""
     runs = config['runs']
     diverged = sum(1 for run in runs if (run['stop_reason'] or '').startswith('loss became'))
-    length = max(len(run['val_acc']) for run in runs)
-    curves = np.array([run['val_acc'] + [np.nan] * (length - len(run['val_acc'])) for run in runs], dtype=float)
-    mean = np.nanmean(curves, axis=0) if length and not np.isnan(curves).all() else np.array([])
+    mean = mean_curve(runs)
     peak_epoch = int(np.argmax(mean)) if len(mean) else 0
     drop = float(mean[peak_epoch] - mean[-1]) if len(mean) else 0.0
     if not diverged and drop <= DROP_TOLERANCE:
@@ -101,10 +128,6 @@ def _q(label):
     return f'“{label}”'
 
 
-def _pm(mean, std):
-    return '—' if mean is None else f'{mean:.4f} ± {std:.4f}'
-
-
 def findings(facts):
     """The findings paragraph of one experiment, from its facts."""
     return ' '.join(filter(None, [_ranking_text(facts), _speed_text(facts['speed']),
@@ -117,26 +140,29 @@ def _ranking_text(facts):
     if ranking is None:
         if best['val'] is None:
             return 'No run finished an epoch, so there is no accuracy to report.'
-        return (f"After {facts['epochs']} epochs {_q(best['label'])} reached a training accuracy of "
-                f"{_pm(best['train'], best['train_std'])}, a validation accuracy of {_pm(best['val'], best['val_std'])} "
-                f"and a test accuracy of {_pm(best['test'], best['test_std'])} "
-                f"(mean ± sample standard deviation over {facts['seeds']} seeds).")
+        over = ('mean ± sample standard deviation over ' + plural(facts['seeds'], 'seed')
+                if facts['seeds'] > 1 else 'one seed')
+        return (f"After {plural(facts['epochs'], 'epoch')} {_q(best['label'])} reached a training accuracy of "
+                f"{pm(best['train'], best['train_std'])}, a validation accuracy of {pm(best['val'], best['val_std'])} "
+                f"and a test accuracy of {pm(best['test'], best['test_std'])} ({over}).")
     first, second = ranking['winner'], ranking['runner_up']
-    pair = f"{_q(first['label'])} ({_pm(first['val'], first['val_std'])}) and {_q(second['label'])} " \
-           f"({_pm(second['val'], second['val_std'])})"
     if ranking['tie']:
-        text = (f"On validation accuracy {pair} tie: their difference, {ranking['difference']:.4f}, is within "
-                f"the seeds' spread ({ranking['spread']:.4f}, the sum of the two standard deviations).")
-    elif facts['seeds'] < 2:
-        text = (f"On validation accuracy {_q(first['label'])} came first, {ranking['difference']:.4f} ahead of "
-                f"{_q(second['label'])}; with one seed there is no spread to tell a win from chance.")
+        text = (f"On validation accuracy {_q(first['label'])} ({pm(first['val'], first['val_std'])}) and "
+                f"{_q(second['label'])} ({pm(second['val'], second['val_std'])}) tie: their difference, "
+                f"{ranking['difference']:.4f}, is within the seeds' spread ({ranking['spread']:.4f}, the sum of "
+                f"the two standard deviations).")
+    elif ranking['spread'] is None:
+        text = (f"On validation accuracy {_q(first['label'])} came first with {first['val']:.4f}, "
+                f"{ranking['difference']:.4f} ahead of {_q(second['label'])}; with one seed there is no spread "
+                f"to tell a win from chance.")
     else:
-        text = (f"On validation accuracy {_q(first['label'])} won: {pair} differ by {ranking['difference']:.4f}, "
+        text = (f"On validation accuracy {_q(first['label'])} won with {pm(first['val'], first['val_std'])}, "
+                f"{ranking['difference']:.4f} ahead of {_q(second['label'])} ({pm(second['val'], second['val_std'])}): "
                 f"more than the seeds' spread ({ranking['spread']:.4f}, the sum of the two standard deviations).")
-    text += f" {_q(first['label'])} scored {_pm(first['test'], first['test_std'])} on the test set."
+    text += f" {_q(first['label'])} scored {pm(first['test'], first['test_std'])} on the test set."
     worst = ranking['worst']
     if worst:
-        text += f" The lowest validation accuracy, {_pm(worst['val'], worst['val_std'])}, was that of {_q(worst['label'])}."
+        text += f" The lowest validation accuracy, {pm(worst['val'], worst['val_std'])}, was that of {_q(worst['label'])}."
     return text
 
 
@@ -144,31 +170,55 @@ def _speed_text(speed):
     if speed is None:
         return ''
     if speed['fastest'] == speed['slowest']:
-        return f"One epoch took {speed['fastest_seconds']:.3f} s on average."
-    times = (f"{speed['fastest_seconds']:.3f} s with {_q(speed['fastest'])} (the fastest) and "
-             f"{speed['slowest_seconds']:.3f} s with {_q(speed['slowest'])} (the slowest)")
+        return f"One epoch took {duration(speed['fastest_seconds'])} on average."
+    if speed['timed_epochs'] < MIN_TIMED_EPOCHS:
+        return (f"One epoch took {duration(speed['fastest_seconds'])} to {duration(speed['slowest_seconds'])} on "
+                f"average; with {plural(speed['timed_epochs'], 'epoch')} timed per setting, a difference cannot be "
+                f"told from the machine's timing noise.")
     if speed['tie']:
-        return (f"One epoch took about as long with every setting: {times}, a difference within the "
-                f"seeds' spread ({speed['spread']:.3f} s).")
-    return f'One epoch took {times}.'
-
+        overlap = speed['fastest_slowest_epoch'] >= speed['slowest_fastest_epoch']
+        why = (f"an epoch of the fastest setting took up to {duration(speed['fastest_slowest_epoch'])}, one of the "
+               f"slowest as little as {duration(speed['slowest_fastest_epoch'])}" if overlap else
+               f"less than {TIMING_TOLERANCE:.0%} apart")
+        return (f"One epoch took about as long with every setting: the means range from "
+                f"{duration(speed['fastest_seconds'])} to {duration(speed['slowest_seconds'])}, within timing noise "
+                f"({why}).")
+    return (f"One epoch took {duration(speed['fastest_seconds'])} with {_q(speed['fastest'])} (the fastest) and "
+            f"{duration(speed['slowest_seconds'])} with {_q(speed['slowest'])} (the slowest; every one of its "
+            f"epochs was slower than every epoch of the fastest).")
 
 
 def _threshold_text(threshold, epochs, settings):
     value, reached = threshold['value'], threshold['reached']
     if not reached:
-        return f'No setting reached a validation accuracy of {value:g} within {epochs} epochs.'
+        return f'No setting reached a validation accuracy of {value:g} within {plural(epochs, "epoch")}.'
     first, last = reached[0], reached[-1]
-    soonest = ' soonest,' if settings > 1 else ''
-    text = (f"{_q(first['label'])} reached a validation accuracy of {value:g}{soonest} after {first['epochs']:.1f} "
-            f"epochs and {first['seconds']:.1f} s of training ({first['runs']} of {first['of']} runs reached it)")
-    if len(reached) > 1:
-        text += (f"; the slowest of the {len(reached)} settings that reached it was {_q(last['label'])}, after "
-                 f"{last['epochs']:.1f} epochs and {last['seconds']:.1f} s ({last['runs']} of {last['of']} runs)")
+    if len(reached) > 1 and {tuple(r['epoch_list']) for r in reached} == {tuple(first['epoch_list'])}:
+        every = 'Both settings' if len(reached) == 2 else f'All {len(reached)} settings'
+        text = (f"{every} that reached a validation accuracy of {value:g} did so in the same "
+                f"{'epoch' if len(set(first['epoch_list'])) == 1 else 'epochs'} ({_runs_reached(first)}), after "
+                + (f"{duration(first['seconds'])} of training each" if duration(first['seconds']) == duration(last['seconds'])
+                   else f"{duration(first['seconds'])} to {duration(last['seconds'])} of training: a difference of "
+                        f"speed per epoch, not of learning"))
+    else:
+        soonest = ' soonest,' if settings > 1 else ''
+        text = (f"{_q(first['label'])} reached a validation accuracy of {value:g}{soonest} after "
+                f"{epochs_text(first['epochs'])} and {duration(first['seconds'])} of training ({_runs_reached(first)})")
+        if len(reached) > 1:
+            text += (f"; the slowest of the {len(reached)} settings that reached it was {_q(last['label'])}, after "
+                     f"{epochs_text(last['epochs'])} and {duration(last['seconds'])} ({_runs_reached(last)})")
     text += '.'
     if threshold['never'] and settings > 1:
-        text += f" Never within {epochs} epochs: {', '.join(map(_q, threshold['never']))}."
+        text += f" Never within {plural(epochs, 'epoch')}: {', '.join(map(_q, threshold['never']))}."
     return text
+
+
+def _runs_reached(reached):
+    """'2 of 2 runs reached it in epoch 1' / '... in epochs 1 and 2'."""
+    epoch_list = sorted(set(reached['epoch_list']))
+    which = (f"epoch {epoch_list[0]}" if len(epoch_list) == 1 else
+             'epochs ' + ', '.join(map(str, epoch_list[:-1])) + f' and {epoch_list[-1]}')
+    return f"{reached['runs']} of {plural(reached['of'], 'run')} reached it, in {which}"
 
 
 def _stability_text(unstable):
@@ -178,7 +228,8 @@ def _stability_text(unstable):
     parts = []
     for u in unstable:
         if u['diverged']:
-            parts.append(f"{_q(u['label'])} diverged (the loss became non-finite) in {u['diverged']} of {u['runs']} runs")
+            parts.append(f"{_q(u['label'])} diverged (the loss became non-finite) in {u['diverged']} of "
+                         f"{plural(u['runs'], 'run')}")
         if u['peak'] is not None:
             parts.append(f"the mean validation accuracy of {_q(u['label'])} fell from {u['peak']:.4f} at epoch "
                          f"{u['peak_epoch']} to {u['final']:.4f} at epoch {u['final_epoch']}")
@@ -192,19 +243,20 @@ def summary(findings_, results):
     base = experiments.get('baseline', {}).get('best')
     if base and base['val'] is not None:
         sentences.append(f"Softmax regression as the course trains it reached a test accuracy of "
-                         f"{_pm(base['test'], base['test_std'])} after {experiments['baseline']['epochs']} epochs.")
+                         f"{pm(base['test'], base['test_std'])} after {plural(experiments['baseline']['epochs'], 'epoch')}.")
     ranking = experiments.get('momentum', {}).get('ranking')
     if ranking:
         first, second = ranking['winner'], ranking['runner_up']
         verdict = 'tied with' if ranking['tie'] else 'beat' if experiments['momentum']['seeds'] > 1 else 'came before'
+        spread = '' if ranking['spread'] is None else f", spread {ranking['spread']:.4f}"
         sentences.append(f"Of the momentum settings, {_q(first['label'])} {verdict} {_q(second['label'])} on validation "
-                         f"accuracy ({first['val']:.4f} against {second['val']:.4f}, spread {ranking['spread']:.4f}).")
+                         f"accuracy ({first['val']:.4f} against {second['val']:.4f}{spread}).")
     overall = findings_['overall']
     if overall:
         title = results['experiments'][overall['experiment']]['title']
-        sentences.append(f"The highest validation accuracy of all settings, {_pm(overall['val'], overall['val_std'])}, "
+        sentences.append(f"The highest validation accuracy of all settings, {pm(overall['val'], overall['val_std'])}, "
                          f"came from {_q(overall['label'])} (experiment {title.split('.')[0]}), with a test accuracy "
-                         f"of {_pm(overall['test'], overall['test_std'])}.")
+                         f"of {pm(overall['test'], overall['test_std'])}.")
     return ' '.join(sentences)
 
 
@@ -213,10 +265,9 @@ def overview(results, findings_):
     s, experiments = results['settings'], results['experiments']
     specs = {tuple(sorted(map(str, c['spec'].items()))) for e in experiments.values() for c in e['configs']}
     titles = '; '.join(e['title'] for e in experiments.values())
-    ran = (f"What was run: {len(specs)} settings, each trained with {len(s['seeds'])} seeds "
-           f"({', '.join(map(str, s['seeds']))}), in {len(experiments)} experiments: {titles}. A setting that "
-           f"several experiments share was trained once. Softmax regression trained {s['epochs']} epochs, "
-           f"the multi-layer perceptrons {s['mlp_epochs']}.")
+    ran = (f"What was run: {plural(len(specs), 'setting')}, each trained with {plural(len(s['seeds']), 'seed')} "
+           f"({', '.join(map(str, s['seeds']))}), in {plural(len(experiments), 'experiment')}: {titles}. A setting "
+           f"that several experiments share was trained once. {_epochs_trained(s, experiments)}")
     used = 'all 55,000' if s['train_size'] == 55000 else f"the first {s['train_size']:,} of the 55,000"
     data = (f"On what data: MNIST from '{s['data_root']}', {used} "
             f"training images; the 5,000 validation images after them chose every setting; each trained model "
@@ -230,26 +281,12 @@ def overview(results, findings_):
     return [ran, data, took + quick, 'Main results: ' + summary(findings_, results)]
 
 
-def captions(results, name):
-    """The captions of an experiment's figures, in the order report_writer draws them."""
-    seeds, threshold = len(results['settings']['seeds']), results['settings']['threshold']
-    band = f'line: mean over the {seeds} seeds, band: ± one standard deviation'
-    bars = f'error bars: ± one standard deviation over the {seeds} seeds; dashed line: the setting chosen on validation'
-    swept = {'learning_rate': ('the learning rate α', 'the final training loss'),
-             'batch_size': ('the batch size', 'the mean seconds per epoch')}
-    if name in swept:
-        what, right = swept[name]
-        return [f'Final training and validation accuracy (left) and {right} (right) against {what} '
-                f'(log scale); {bars}.']
-    return {'baseline': [f'Training and validation loss (left) and accuracy (right) of the baseline per epoch; {band}.',
-                         "Each class's weight vector (a column of W, 784 values) as a 28×28 image, first seed's "
-                         'model: red positive, blue negative; each looks like a template of its digit.',
-                         "Confusion matrix of the first seed's model on the test images (rows: true digit); "
-                         'colour marks only the errors.',
-                         "The first misclassified test images of the first seed's model, titled true → predicted."],
-            'momentum': [f'Validation accuracy (left) and training loss (right) per epoch for each momentum setting; '
-                         f'{band}.',
-                         f'Mean validation accuracy against cumulative training time (validation excluded); a star '
-                         f'marks where a setting first reaches {threshold:g}.'],
-            'mlp': [f'Validation accuracy per epoch of the multi-layer perceptrons, compared by activation, loss and '
-                    f'depth; {band}.']}[name]
+def _epochs_trained(settings, experiments):
+    """'Softmax regression trained 2 epochs, the multi-layer perceptrons 1 epoch.': only the models run."""
+    parts = []
+    if set(experiments) - {'mlp'}:
+        parts.append(f"softmax regression trained {plural(settings['epochs'], 'epoch')}")
+    if 'mlp' in experiments:
+        parts.append(f"the multi-layer perceptrons {'' if parts else 'trained '}{plural(settings['mlp_epochs'], 'epoch')}")
+    text = ', '.join(parts)
+    return text[0].upper() + text[1:] + '.'

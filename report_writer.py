@@ -3,7 +3,7 @@
 `sections(results)` lists the report in order (title page, then per experiment its findings, table and
 captioned figures); the PDF (A4 pages, report_pdf.py) and the Markdown both render that one list, so
 they hold the same text. The words come from report_text.py, the figures from visualize.py through
-the functions below, which runner.ipynb calls too.
+the functions below (which runner.ipynb calls too), each with the caption written beside it.
 """
 import functools
 import json
@@ -15,6 +15,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 
 import report_pdf
 import report_text
+from formatting import duration_pm, markdown_table, settings_rows, stat
 import visualize as vis
 from dataloader import Dataset
 from files import write_atomic
@@ -24,26 +25,24 @@ CURVE_NAMES = {'val_acc': 'validation accuracy', 'train_loss': 'training loss', 
 
 # ---------------------------------------------------------------- numbers as text
 
-def _fmt(stat, digits=4):
-    """'mean ± std' of a summary statistic, '—' when no run produced the value."""
-    if stat['mean'] is None:
-        return '—'
-    return f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
-
-
 def table(results, name):
     """(columns, rows of text) of one experiment: one row per configuration, mean ± std over seeds."""
     experiment, threshold = results['experiments'][name], results['settings']['threshold']
-    columns = ['configuration', 'train acc', 'val acc', 'test acc', 's / epoch',
-               f'epochs to val ≥ {threshold:g}', f's to val ≥ {threshold:g}', '']
+    columns = ['configuration', 'train acc', 'val acc', 'test acc', 'time / epoch',
+               f'epochs to val ≥ {threshold:g}', f'time to val ≥ {threshold:g}', 'chosen on val']
     rows = []
     for config in experiment['configs']:
         s, n = config['summary'], len(config['runs'])
-        reached = f"{_fmt(s['epochs_to_threshold'], 1)} ({s['epochs_to_threshold']['n']}/{n} runs)"
-        rows.append([config['label'], _fmt(s['train_acc']), _fmt(s['val_acc']), _fmt(s['test_acc']),
-                     _fmt(s['epoch_time'], 2), reached, _fmt(s['seconds_to_threshold'], 1),
-                     'selected (val)' if config['label'] == experiment['selected'] else ''])
+        reached = f"{stat(s['epochs_to_threshold'], 1)} ({s['epochs_to_threshold']['n']}/{n} runs)"
+        rows.append([config['label'], stat(s['train_acc']), stat(s['val_acc']), stat(s['test_acc']),
+                     _time(s['epoch_time']), reached, _time(s['seconds_to_threshold']),
+                     'yes' if config['label'] == experiment['selected'] else ''])
     return columns, rows
+
+
+def _time(summary):
+    """A summary statistic in seconds as text, in ms when small; its std only with two runs or more."""
+    return duration_pm(summary['mean'], summary['std'] if summary['n'] > 1 else None)
 
 
 def to_json(results):
@@ -136,8 +135,38 @@ def mlp_figure(results):
                             for comparison, labels in mlp['comparisons'].items()}, ylabel='validation accuracy')
 
 
+def captions(results, name):
+    """The captions of an experiment's figures, in the order report_writer draws them."""
+    seeds, threshold = len(results['settings']['seeds']), results['settings']['threshold']
+    band = f'line: mean over the {seeds} seeds, band: ± one standard deviation' if seeds > 1 else 'one seed'
+    bars = (f'error bars: ± one standard deviation over the {seeds} seeds; ' if seeds > 1 else 'one seed; ') + \
+        'dashed line: the setting chosen on validation'
+    configs = results['experiments'].get(name, {}).get('configs', [])
+    reached = any((report_text.mean_curve(c['runs']) >= threshold).any() for c in configs)   # as the figure draws its stars
+    star = (f'a star marks where a setting first reaches {threshold:g} (dashed line)' if reached else
+            f'no setting reached {threshold:g} (dashed line) within the epochs trained, so no star is drawn')
+    swept = {'learning_rate': ('the learning rate α', 'the final training loss'),
+             'batch_size': ('the batch size', 'the mean seconds per epoch')}
+    if name in swept:
+        what, right = swept[name]
+        return [f'Final training and validation accuracy (left) and {right} (right) against {what} '
+                f'(log scale); {bars}.']
+    return {'baseline': [f'Training and validation loss (left) and accuracy (right) of the baseline per epoch; {band}.',
+                         "Each class's weight vector (a column of W, 784 values) as a 28×28 image, first seed's "
+                         'model: red positive, blue negative; each looks like a template of its digit.',
+                         "Confusion matrix of the first seed's model on the test images (rows: true digit); "
+                         'colour marks only the errors.',
+                         "The first misclassified test images of the first seed's model, titled true → predicted."],
+            'momentum': [f'Validation accuracy (left) and training loss (right) per epoch for each momentum setting; '
+                         f'{band}.',
+                         f'Mean validation accuracy against cumulative training time (validation excluded); {star}.'],
+            'mlp': [f'Validation accuracy per epoch of the multi-layer perceptrons, compared by activation, loss and '
+                    f'depth; {band}.']}[name]
+
+
 def figures(results, name):
-    """[(build, caption), ...] of an experiment's figures; build() makes the Figure when it is drawn."""
+    """[(build, caption), ...] of an experiment's figures; build() makes the Figure when it is drawn
+    (once per results when results holds a '_figures' cache)."""
     made = []
 
     def baseline(i):   # the four baseline figures share one pass over the test set
@@ -148,7 +177,16 @@ def figures(results, name):
               'learning_rate': [lambda: sweep_figure(results, 'learning_rate')],
               'batch_size': [lambda: sweep_figure(results, 'batch_size')],
               'mlp': [lambda: mlp_figure(results)]}[name]
-    return list(zip(builds, report_text.captions(results, name)))
+    cache = results.get('_figures')   # write_report's: the PDF and results.md's PNG files share one Figure
+
+    def built(i, build):
+        if cache is None:
+            return build()
+        if (name, i) not in cache:
+            cache[name, i] = build()
+        return cache[name, i]
+    return [(functools.partial(built, i, build), caption)
+            for i, (build, caption) in enumerate(zip(builds, captions(results, name)))]
 
 
 def sections(results):
@@ -157,7 +195,7 @@ def sections(results):
     findings = results.get('findings') or report_text.analyse(results)
     out = [('title', "MNIST with the numpy course framework: the assignment's experiments")]
     out += [('paragraph', text) for text in report_text.overview(results, findings)]
-    out.append(('table', (['setting', 'value'], [[key, str(value)] for key, value in results['settings'].items()])))
+    out.append(('table', (['setting', 'value'], settings_rows(results['settings']))))
     for name, experiment in results['experiments'].items():
         out += [('heading', experiment['title']), ('findings', report_text.findings(findings['experiments'][name])),
                 ('table', table(results, name))]
@@ -172,7 +210,6 @@ def pdf_pages(results):
         if kind == 'title':
             document.heading(content, size=17)
         elif kind == 'heading':
-            document.new_page()
             document.heading(content)
         elif kind in ('paragraph', 'findings'):
             document.paragraph(content)
@@ -185,23 +222,26 @@ def pdf_pages(results):
     return document.finish('MNIST report (report.py)')
 
 
-def markdown(results):
-    """The same text as report.pdf, with its tables, as Markdown (figures by their captions)."""
+def markdown(results, figure_files=None, level=1):
+    """The same text as report.pdf, with its tables, as Markdown.
+
+    figure_files: the figures' image paths in report order, relative to the Markdown file; each is
+    embedded above its caption. None leaves the figures and their captions out (a notebook draws
+    its own). level: the title's heading level (3 inside a notebook's section), experiments one below.
+    """
     lines, number = [], 0
     for kind, content in sections(results):
         if kind == 'title':
-            lines += [f'# {content}', '']
+            lines += ['#' * level + f' {content}', '']
         elif kind == 'heading':
-            lines += [f'## {content}', '']
+            lines += ['#' * (level + 1) + f' {content}', '']
         elif kind in ('paragraph', 'findings'):
             lines += [content, '']
         elif kind == 'table':
-            columns, rows = content
-            lines += ['| ' + ' | '.join(columns) + ' |', '|' + '---|' * len(columns)]
-            lines += ['| ' + ' | '.join(row) + ' |' for row in rows] + ['']
-        else:
+            lines += [markdown_table(*content), '']
+        elif figure_files:
+            lines += [f'![Figure {number + 1}]({figure_files[number]})', '', f'*Figure {number + 1}. {content[1]}*', '']
             number += 1
-            lines += [f'*Figure {number}. {content[1]}*', '']
     return '\n'.join(lines)
 
 
@@ -217,17 +257,30 @@ def write_pdf(figures, file):
     return len(figures)
 
 
+def write_figures(results, folder):
+    """Each figure of the report as folder/figure-N.png at FIGURE_DPI; the file names, in order."""
+    os.makedirs(folder, exist_ok=True)
+    names = []
+    for number, (build, _) in enumerate((c for kind, c in sections(results) if kind == 'figure'), 1):
+        names.append(f'figure-{number}.png')
+        write_atomic(os.path.join(folder, names[-1]),
+                     lambda f, figure=build(): figure.savefig(f, format='png', dpi=report_pdf.FIGURE_DPI))
+    return names
+
+
 def write_report(results, folder):
-    """Write report.pdf, results.json and results.md into folder (created if missing).
+    """Write report.pdf, results.json, results.md and the figures it embeds (figures/) into folder
+    (created if missing).
 
     Returns a description of each file written, e.g. 'report_out/report.pdf (15 pages)'.
     """
     os.makedirs(folder, exist_ok=True)
-    results = dict(results, findings=report_text.analyse(results))
+    results = dict(results, findings=report_text.analyse(results), _figures={})
     paths = {kind: os.path.join(folder, name) for kind, name in
              (('pdf', 'report.pdf'), ('json', 'results.json'), ('md', 'results.md'))}
     write_atomic(paths['json'], lambda f: f.write(to_json(results).encode()))
-    write_atomic(paths['md'], lambda f: f.write(markdown(results).encode()))
+    names = write_figures(results, os.path.join(folder, 'figures'))
+    write_atomic(paths['md'], lambda f: f.write(markdown(results, [f'figures/{n}' for n in names]).encode()))
     pages = pdf_pages(results)
     write_atomic(paths['pdf'], lambda f: write_pdf(pages, f))
-    return [f"{paths['pdf']} ({len(pages)} pages)", paths['json'], paths['md']]
+    return [f"{paths['pdf']} ({len(pages)} pages)", paths['json'], f"{paths['md']} (figures in figures/)"]

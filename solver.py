@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from config import RULE_SETTINGS, check_cfg, parse_args
+from course_hint import FirstEpochHint
 from dataloader import NUM_TRAIN, ArrayDataset, Dataloader, Dataset, as_dataset
 from files import write_atomic
 from criterion import METRIC_NAMES, EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
@@ -216,6 +217,7 @@ def train(model, criterion, optimizer, dataset, max_epoch, batch_size, disp_freq
     course's SGD(learning_rate, weight_decay). Prints the course's lines every `disp_freq` batches
     and per epoch; runs the Solver's one loop, so divergence and Ctrl-C stop it cleanly.
     Returns (model, val_loss, val_acc): the model and two lists of max_epoch floats.
+    When the first epoch barely learned, one line says why it likely did (course_hint.py).
     """
     inputs, targets = _course_arrays(dataset)
     data = {'train': ArrayDataset(inputs[:NUM_TRAIN], targets[:NUM_TRAIN], mode='train'),
@@ -224,6 +226,7 @@ def train(model, criterion, optimizer, dataset, max_epoch, batch_size, disp_freq
     solver = Solver({'data': data, 'model': model, 'criterion': criterion, 'optimizer': optimizer,
                      'max_epoch': max_epoch, 'batch_size': batch_size, 'display_freq': disp_freq,
                      'shuffle': False, 'dtype': _dtype_of(inputs)})
+    solver.display = FirstEpochHint(solver, batch_size)
     solver.train()
     return model, solver.history['val_loss'], solver.history['val_' + solver.metric]
 

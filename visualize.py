@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib import figure as mpl_figure
 
 from criterion import METRIC_NAMES
+from svg_curves import train_val_svg  # noqa: F401 (the live view's curves, drawn without matplotlib's figure)
 
 
 class Figure(mpl_figure.Figure):
@@ -40,6 +41,9 @@ def _draw_curves(ax, runs, ylabel):
     ax.grid(alpha=0.3)
     ax.legend()
     ax.xaxis.get_major_locator().set_params(integer=True)
+    if max((np.shape(v)[-1] for v in runs.values()), default=0) == 1:   # one epoch: not a 0.95-1.05 axis
+        ax.set_xlim(0.5, 1.5)
+        ax.set_xticks([1])
 
 
 def plot_loss_and_acc(loss_and_acc_dict):
@@ -65,49 +69,6 @@ def plot_train_val(history, metric='acc', title=None):
     if title:
         fig.suptitle(title)
     return fig
-
-
-def train_val_svg(history, metric='acc', size=(330, 200)):
-    """plot_train_val's two panels as an SVG string, drawn by hand in about a millisecond.
-
-    The live view redraws this after every epoch; a matplotlib PNG of the same curves takes
-    0.2-0.8 s on this machine, longer than a softmax-regression epoch.
-    """
-    names = {'loss': 'loss', metric: METRIC_NAMES.get(metric, metric)}
-    panels = [_svg_panel({'training': history['train_' + key], 'validation': history['val_' + key]},
-                         name, i * (size[0] + 10), size) for i, (key, name) in enumerate(names.items())]
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * size[0] + 10}" height="{size[1]}" '
-            f'font-family="sans-serif" font-size="11">{"".join(panels)}</svg>')
-
-
-def _svg_panel(series, name, left, size, pad=(46, 12, 28, 22)):
-    """One panel: frame, y range and epoch labels, a polyline per series, its legend."""
-    width, height = size[0] - pad[0] - pad[1], size[1] - pad[2] - pad[3]
-    values = np.concatenate([np.asarray(v, dtype=float) for v in series.values()] + [np.zeros(0)])
-    values = values[np.isfinite(values)]
-    low, high = (values.min(), values.max()) if len(values) else (0.0, 1.0)
-    high = high if high > low else low + 1.0
-    epochs = max([len(v) for v in series.values()] + [2])
-    x0, y0 = left + pad[0], pad[2]
-    parts = [f'<rect x="{x0}" y="{y0}" width="{width}" height="{height}" fill="none" stroke="#999"/>',
-             f'<text x="{x0 + width / 2}" y="{y0 - 8}" text-anchor="middle">{name}</text>',
-             f'<text x="{x0 - 4}" y="{y0 + 4}" text-anchor="end">{high:.4g}</text>',
-             f'<text x="{x0 - 4}" y="{y0 + height}" text-anchor="end">{low:.4g}</text>',
-             f'<text x="{x0}" y="{y0 + height + 15}">1</text>',
-             f'<text x="{x0 + width}" y="{y0 + height + 15}" text-anchor="end">epoch {epochs}</text>']
-    for i, (label, ys) in enumerate(series.items()):
-        colour = ('#1f77b4', '#ff7f0e')[i % 2]
-        ys = np.asarray(ys, dtype=float)
-        xs = x0 + width * np.arange(len(ys)) / (epochs - 1)
-        points = ' '.join(f'{x:.1f},{y0 + height * (high - y) / (high - low):.1f}'
-                          for x, y in zip(xs, ys) if np.isfinite(y))
-        parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        if points.count(',') == 1:   # one epoch so far: a line of one point draws nothing, so a dot
-            x, y = points.split(',')
-            parts.append(f'<circle cx="{x}" cy="{y}" r="3" fill="{colour}"/>')
-        parts.append(f'<text x="{x0 + width * (0.45 + 0.3 * i)}" y="{y0 + height + 15}" text-anchor="end" '
-                     f'fill="{colour}">— {label}</text>')
-    return ''.join(parts)
 
 
 def plot_curves(runs, ylabel, title=None):

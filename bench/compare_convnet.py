@@ -149,6 +149,9 @@ def main():
                     for key in ('step_ms', 'seconds'))
     ratios = [p['seconds'] / t['seconds'] for p, t in zip(results['project'], results['torch'])]
     print(f'median step: project {mine[0]:.1f} ms, PyTorch {mine[1]:.1f} ms, ratio {mine[0] / mine[1]:.2f}')
+    per_epoch = [statistics.median(r['seconds'] / r['batches'] * 860 for r in results[s]) for s in ('project', 'torch')]
+    print(f'seconds per epoch of 860 batches (from the batches run): project {per_epoch[0]:.0f} s, PyTorch '
+          f'{per_epoch[1]:.0f} s')
     print(f'median training time: project {theirs[0]:.1f} s, PyTorch {theirs[1]:.1f} s, ratio '
           f'{theirs[0] / theirs[1]:.2f} (per run: {", ".join(f"{r:.2f}" for r in ratios)}); load now '
           f'{os.getloadavg()[0]:.2f}')

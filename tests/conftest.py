@@ -1,5 +1,9 @@
 """Fixtures shared by the tests."""
+import json
 import os
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -40,3 +44,29 @@ def blobs():
         labels = generator.integers(0, 3, n)
         return centers[labels] + generator.standard_normal((n, 20)), labels
     return {'train': split(600), 'val': split(200), 'test': split(200)}
+
+
+@pytest.fixture(scope='session')
+def make_venv():
+    """A function making a real virtual environment at `path` (`python -m venv`, its symlinks
+    included) as a student's set-up leaves it: pip left out, but `installed` small files in
+    site-packages, for the thousands that numpy, matplotlib and jupyter bring."""
+    def make(path, installed):
+        subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(path)], check=True, timeout=120)
+        package = next(pathlib.Path(path).glob('lib/python*/site-packages')) / 'installed_package'
+        package.mkdir()
+        for i in range(installed):
+            (package / f'module{i}.py').write_text('x = 1\n')
+        return path
+    return make
+
+
+@pytest.fixture(scope='session')
+def quick(tmp_path_factory):
+    """(stdout, results.json, folder) of one `python report.py --quick` run, shared by the report's tests."""
+    out = tmp_path_factory.mktemp('report')
+    done = subprocess.run([sys.executable, 'report.py', '--quick', '--out', str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    with open(out / 'results.json') as f:
+        return done.stdout, json.load(f), out

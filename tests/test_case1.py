@@ -1,5 +1,6 @@
 """Case 1's TODOs: the softmax cross-entropy (criterion.py), the gradients of W and b (layers.py's
-FCLayer.gradients, which loss.py's model calls) and SGD with momentum (optimizer.py).
+FCLayer.gradients, which loss.py's model calls), SGD with momentum (optimizer.py), and the earlier
+case 1's softmax_classifier (softmax_classifier.py).
 
 Each test names the TODO it checks; one not done yet fails with "not implemented yet", a wrong one
 with a diagnosis (see diagnose.py). The expected numbers were computed once, in float64.
@@ -12,6 +13,7 @@ from loss import SoftmaxCrossEntropyLoss
 from diagnose import SGD_MISTAKES, OneLayer, compare, diagnose_steps, expected_sgd, run_sgd, todo
 from gradcheck import numerical_gradient
 from optimizer import SGD
+from softmax_classifier import softmax_classifier
 
 LOGITS = np.array([[0.2, -1.3, 0.7], [1.5, 0.1, -0.4], [-0.8, 0.9, 0.3], [0.0, -0.2, 1.1]])
 LABELS = np.array([0, 2, 1, 2])
@@ -142,3 +144,47 @@ def test_sgd_nesterov_follows_the_lecture(fast, rng):
         w = w + 0.9 * v - 0.1 * g
         expected.append(w)
     diagnose_steps('SGD with Nesterov momentum: (W, b)', trajectory, {None: expected})
+
+
+# ---------------------------------------------------------------- the earlier case 1: softmax_classifier
+
+def classifier_batch(rng, targets):
+    """(W (5, 3), input (4, 5), label) in float64: one-hot (4, 3) or integer labels (4,)."""
+    W, x = rng.standard_normal((5, 3)), rng.standard_normal((4, 5))
+    return W, x, LABELS if targets == 'labels' else np.eye(3)[LABELS]
+
+
+@pytest.mark.parametrize('targets', ['labels', 'one-hot'])
+def test_softmax_classifier_loss_and_prediction(targets, rng):
+    W, x, label = classifier_batch(rng, targets)
+    with todo('softmax_classifier.py: softmax_classifier'):
+        loss, _, prediction = softmax_classifier(W, x, label, 0.0)
+    u = x @ W
+    log_y = u - u.max(axis=1, keepdims=True)
+    log_y -= np.log(np.exp(log_y).sum(axis=1, keepdims=True))
+    compare('softmax_classifier: the loss, -(1/N) Σ t log y', loss, -log_y[np.arange(4), LABELS].mean(), 4)
+    compare('softmax_classifier: the prediction, argmax_c u_nc (N,)', prediction, u.argmax(axis=1), 4)
+    with todo('softmax_classifier.py: softmax_classifier'):
+        loss_decayed = softmax_classifier(W, x, label, 0.3)[0]
+    compare('softmax_classifier: the L2 term of the loss, (λ/2) Σ W²', loss_decayed - loss,
+            0.15 * np.sum(W * W), 4)
+
+
+@pytest.mark.parametrize('lamda', [0.0, 0.3])
+@pytest.mark.parametrize('targets', ['labels', 'one-hot'])
+def test_softmax_classifier_gradient_matches_the_numerical_one(targets, lamda, rng):
+    W, x, label = classifier_batch(rng, targets)
+    with todo('softmax_classifier.py: softmax_classifier'):
+        gradient = softmax_classifier(W, x, label, lamda)[1]
+    numeric = numerical_gradient(lambda: softmax_classifier(W, x, label, lamda)[0], W)
+    compare(f'softmax_classifier: the gradient with respect to W (λ = {lamda})', gradient, numeric, 4,
+            what='numerical')
+
+
+def test_softmax_classifier_survives_large_inputs():
+    W, x, label = np.zeros((5, 3)), np.zeros((4, 5)), np.eye(3)[LABELS]
+    W[0], x[:, 0] = (1.0, 0.0, -1.0), (1000.0, -1000.0, 1000.0, -1000.0)   # logits ±1000
+    with todo('softmax_classifier.py: softmax_classifier'), np.errstate(all='ignore'):
+        loss, gradient, _ = softmax_classifier(W, x, label, 0.1)
+    finite('softmax_classifier: the loss', loss)
+    finite('softmax_classifier: the gradient', gradient)

@@ -36,6 +36,27 @@ def test_fclayer_rejects_an_init_scheme_in_the_actfunction_slot():
         FCLayer(4, 3, 'relu', True, 'msra')   # the project's extras are keyword-only
 
 
+def test_fclayer_2017_form_takes_the_std_of_a_gaussian_init_as_third_positional():
+    layer = FCLayer(784, 256, 0.01, rng=0)
+    assert layer.init == 'gaussian' and layer.W.std() == pytest.approx(0.01, rel=0.01)
+    assert layer.W.shape == (784, 256) and not layer.b.any()
+    assert FCLayer(4, 3, np.float64(0.5), False).trainable is False
+
+
+@pytest.mark.parametrize('args, kwargs', [((None,), {}), (([0.01],), {}), ((True,), {}),
+                                          ((0.01,), {'std': 0.02}), ((0.01,), {'init': 'msra'})])
+def test_fclayer_third_positional_of_neither_form_is_a_type_error_naming_both(args, kwargs):
+    with pytest.raises(TypeError, match=r"actFunction='relu'\|'sigmoid'\|'tanh'.*2017 form FCLayer\(num_input, "
+                                        r'num_output, std\)'):
+        FCLayer(4, 3, *args, **kwargs)
+
+
+@pytest.mark.parametrize('std', [0.0, -0.01, float('nan')])
+def test_fclayer_2017_form_wants_a_positive_std(std):
+    with pytest.raises(ValueError, match='std .* expected a number > 0'):
+        FCLayer(4, 3, std)
+
+
 def test_loss_layers_live_in_criterion_and_loss_reexports_them():
     assert loss.SoftmaxCrossEntropyLossLayer is criterion.SoftmaxCrossEntropyLossLayer
     assert loss.EuclideanLossLayer is criterion.EuclideanLossLayer
@@ -187,6 +208,7 @@ def test_the_course_networks_reach_their_accuracy_in_five_epochs(course_data, ca
     net.add(FCLayer(128, 10, activation, rng=1))
     net, _, val_acc = train(net, loss_layer(), SGD(0.1, 1e-4), data_train, 5, 100, 50)
     assert solver.test(net, loss_layer(), data_test, 100, 50) >= floor
+    assert 'Hint' not in capsys.readouterr().out   # mlp.ipynb's runs: the slow-start hint stays silent
 
 
 def test_zero_epochs_train_nothing_and_the_empty_curves_still_plot(course_data):
@@ -211,3 +233,51 @@ def test_test_computes_in_the_datasets_dtype_and_says_when_outputs_are_not_finit
     net.layerList[0].W[:] = np.nan
     solver.test(net, criterion.SoftmaxCrossEntropyLossLayer(), (inputs, targets), 20)
     assert 'non-finite' in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- the course's hyperparameters, both conventions
+
+def course_sigmoid_net():
+    """The course's one-hidden-layer sigmoid network, 784-128-10."""
+    return Network([FCLayer(784, 128, 'sigmoid', rng=0), SigmoidLayer(), FCLayer(128, 10, 'sigmoid', rng=1)])
+
+
+def test_the_course_values_with_summed_gradients_reach_the_authors_accuracy(course_data, capsys):
+    """SGD(0.001, 0.1), batch 100, 2 epochs, reduction='sum': measured 0.8997 (0.1906 after one
+    epoch with the mean reduction)."""
+    data_train, data_test = course_data
+    loss_layer = criterion.SoftmaxCrossEntropyLossLayer(reduction='sum')
+    net, _, _ = train(course_sigmoid_net(), loss_layer, SGD(0.001, 0.1), data_train, 2, 100, 100)
+    assert solver.test(net, loss_layer, data_test, 100) >= 0.85
+    assert 'Hint' not in capsys.readouterr().out
+
+
+def test_the_course_values_with_averaged_gradients_print_the_hint_once_and_train_on(course_data, capsys):
+    net = course_sigmoid_net()
+    W = net.layers[0].W.copy()
+    train(net, criterion.SoftmaxCrossEntropyLossLayer(), SGD(0.001, 0.1), course_data[0], 1, 100, 100)
+    out = capsys.readouterr().out.splitlines()
+    hints = [line for line in out if line.startswith('Hint:')]
+    assert len(hints) == 1 and out.index(hints[0]) < next(i for i, l in enumerate(out) if 'validation' in l)
+    for part in ('α = 0.001 with gradients averaged over batches of 100', "SoftmaxCrossEntropyLossLayer(reduction='sum')",
+                 'α = 0.1 and λ = 0.001'):
+        assert part in hints[0], part
+    assert not np.array_equal(net.layers[0].W, W)
+
+
+@pytest.mark.parametrize('losses, accuracy, expected', [
+    ([2.3] * 50, 0.1, "α = 0.001 with gradients averaged over batches of 100 (reduction='mean')"),
+    ([2.3] * 25 + [1.9] * 25, 0.9, 'from 2.3000 to 1.9000'),     # fell by 17%: barely learned
+    ([2.3] * 25 + [1.6] * 25, 0.9, None),                        # fell by 30% with accuracy 0.9: learning
+    ([0.9] * 25 + [0.45] * 25, 0.25, 'last batches is 0.25'),    # Euclidean at the course's values: loss halved,
+    ([0.9] * 25 + [0.45] * 25, None, None),                      # accuracy low; without accuracy (MSE): learning
+    ([2.3] * 25 + [3.0] * 25, 0.1, None),                        # rose: steps too large, not too small
+    ([2.3], 0.1, None),
+])
+def test_slow_start_rule(losses, accuracy, expected):
+    from course_hint import slow_start_hint
+    accuracies = None if accuracy is None else [accuracy] * len(losses)
+    text = slow_start_hint(losses, accuracies, 0.001, 0.1, 100, criterion.SoftmaxCrossEntropyLossLayer())
+    assert text is None if expected is None else expected in text
+    summed = slow_start_hint([2.3] * 50, None, 0.001, 0.1, 100, criterion.EuclideanLossLayer(reduction='sum'))
+    assert 'summed over batches of 100: try a larger α' in summed and "reduction='sum')" not in summed

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from gradcheck import numerical_gradient, relative_error
-from loss import EuclideanLossLayer, SoftmaxCrossEntropyLoss, SoftmaxCrossEntropyLossLayer
+from loss import (EuclideanLossLayer, RegressionLossLayer, SigmoidCrossEntropyLossLayer, SoftmaxCrossEntropyLoss,
+                  SoftmaxCrossEntropyLossLayer)
 
 rng = np.random.default_rng(0)
 
@@ -103,3 +104,33 @@ def test_float32_in_gives_float32_out():
     model.forward(rng.standard_normal((3, 7)).astype(np.float32), np.array([0, 1, 2]))
     model.gradient_computing()
     assert model.W.dtype == model.grad_W.dtype == np.float32
+
+
+# ---------------------------------------------------------------- reduction='mean' | 'sum'
+
+SUM_LAYERS = {   # layer class: (logit, targets) it takes
+    'softmax': (SoftmaxCrossEntropyLossLayer, lambda: (rng.standard_normal((5, 3)), rng.integers(0, 3, 5))),
+    'euclidean': (EuclideanLossLayer, lambda: (rng.standard_normal((5, 3)), np.eye(3)[rng.integers(0, 3, 5)])),
+    'sigmoid': (SigmoidCrossEntropyLossLayer, lambda: (rng.standard_normal((5, 1)), rng.integers(0, 2, (5, 1)))),
+    'regression': (RegressionLossLayer, lambda: (rng.standard_normal((5, 2)), rng.standard_normal((5, 2)))),
+}
+
+
+@pytest.mark.parametrize('name', list(SUM_LAYERS))
+def test_sum_reduction_gives_the_gradient_of_the_summed_loss_and_keeps_the_mean_loss(name):
+    layer_class, batch = SUM_LAYERS[name]
+    logit, gt = batch()
+    mean, total = layer_class(), layer_class(reduction='sum')
+    assert mean.reduction == 'mean'
+    assert total.forward(logit, gt) == mean.forward(logit, gt) == total.loss
+    numerical = numerical_gradient(lambda: total.forward(logit, gt) * len(logit), logit)   # d(Σ_n E⁽ⁿ⁾)/du
+    total.forward(logit, gt)
+    analytic = total.backward()
+    assert relative_error(analytic, numerical) < 1e-6
+    np.testing.assert_allclose(analytic, mean.backward() * len(logit), rtol=1e-12)
+
+
+@pytest.mark.parametrize('word', ['Sum', 'none', None, 1])
+def test_an_unknown_reduction_is_named(word):
+    with pytest.raises(ValueError, match=rf"EuclideanLossLayer\(reduction={word!r}\): expected one of \('mean', 'sum'\)"):
+        EuclideanLossLayer(reduction=word)

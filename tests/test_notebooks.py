@@ -33,14 +33,17 @@ def test_runner_notebook_reaches_the_course_accuracies():
     assert accuracies[0] >= 0.895   # momentum 0
     assert accuracies[1] >= 0.918   # momentum 0.9
     assert len(list(outputs(notebook, 'image/png'))) >= 1   # the curves are drawn
+    report = ''.join(outputs(notebook, 'text/markdown'))   # the report's section on the sweep run above
+    assert '| α = 0.1 |' in report and not re.search(r'^# ', report, flags=re.M)   # no mid-notebook title
+    assert '± 0.0000' not in report and 'Figure' not in report   # one seed: no spread; no caption without figure
 
 
 @pytest.mark.slow
 def test_mlp_notebook_reaches_the_case2_accuracies():
     notebook = execute('mlp.ipynb')
-    text = ''.join(outputs(notebook, 'text'))
-    table = dict(re.findall(r'^\| (.+?) \| (\d\.\d+) \|$', text, flags=re.M))
-    accuracy = {name: float(value) for name, value in table.items()}
+    rows = table_rows('\n'.join(outputs(notebook, 'text/markdown')))   # shown as tables, not printed
+    accuracy = {name: float(cells[0]) for name, cells in rows.items() if name not in ('network', 'course network '
+                                                                                      '(5 epochs, SGD(0.1, 1e-4))')}
     assert accuracy['Softmax-CE + ReLU'] >= 0.980
     assert accuracy['Softmax-CE + ReLU, 784-512-256-10'] >= 0.983
     assert accuracy['Euclidean + ReLU'] >= 0.96
@@ -52,7 +55,7 @@ def test_mlp_notebook_reaches_the_case2_accuracies():
 
 
 def table_rows(text):
-    """{first cell: [other cells]} of every printed Markdown table row."""
+    """{first cell: [other cells]} of every row of the Markdown tables in the notebook's outputs."""
     return {cells[0]: cells[1:] for cells in (
         [c.strip() for c in line.strip('|').split('|')] for line in text.splitlines()
         if line.startswith('| ') and not line.startswith('|---'))}
@@ -62,7 +65,9 @@ def table_rows(text):
 def test_tricks_notebook_shows_what_each_trick_does():
     notebook = execute('tricks.ipynb')
     text = ''.join(outputs(notebook, 'text'))
-    rows = table_rows(text)
+    rows = table_rows('\n'.join(outputs(notebook, 'text/markdown')))
+    assert '|---' not in text   # tables are shown as tables, not printed
+    assert not [t for t in outputs(notebook, 'text/plain') if 'IPython.core.display' in t]   # live view readable as text
     # optimizers: plain SGD trails every other rule after 6 epochs (validation accuracy, last column)
     final = {rule: float(rows[rule][-1]) for rule in
              ('SGD', 'momentum 0.9', 'Nesterov 0.9', 'AdaGrad', 'RMSProp', 'Adam')}

@@ -64,9 +64,9 @@ def test_live_in_a_pipe_writes_one_plain_line_per_epoch(tiny_data, capsys):
     lines = capsys.readouterr().out.splitlines()
     h = solver.history
     assert len(lines) == 3 and '\r' not in ''.join(lines)
-    assert lines[2].startswith(f"epoch 3/3 [{'#' * 20}] loss {h['train_loss'][2]:.4f} acc {h['train_acc'][2]:.4f} "
+    assert lines[2].startswith(f"epoch 3/3 [{'#' * 20}] train loss {h['train_loss'][2]:.4f} acc {h['train_acc'][2]:.4f} "
                                f"| val loss {h['val_loss'][2]:.4f} acc {h['val_acc'][2]:.4f} | ")
-    assert re.search(r'\| [\d,]+ samples/s, \d+\.\d s$', lines[2])
+    assert re.search(r'\| [\d,]+ samples/s, \d+(\.\d+)? m?s$', lines[2])   # ms when short
 
 
 def test_live_names_a_regression_metric_mse():
@@ -77,7 +77,7 @@ def test_live_names_a_regression_metric_mse():
         display.batch(0, iteration, 0.5, 0.25, 10)
     display.train_epoch(0, 0.5, 0.25, 0.1)
     display.val_epoch(0, 0.4, 0.2)
-    assert pipe.getvalue().startswith(f"epoch 1/1 [{'#' * 20}] loss 0.5000 mse 0.2500 | val loss 0.4000 mse 0.2000 | ")
+    assert pipe.getvalue().startswith(f"epoch 1/1 [{'#' * 20}] train loss 0.5000 mse 0.2500 | val loss 0.4000 mse 0.2000 | ")
     assert display.curves == {'train_loss': [0.5], 'train_mse': [0.25], 'val_loss': [0.4], 'val_mse': [0.2]}
 
 
@@ -102,24 +102,30 @@ def test_live_in_jupyter_updates_one_bar_and_redraws_the_curves(tiny_data, monke
     shown = []
 
     class Handle:
-        def update(self, obj):
-            shown.append(('update', obj))
+        def update(self, obj, raw=False):
+            shown.append(('update', obj, raw))
 
-    def display(obj, display_id=False):
-        shown.append(('display', obj))
+    def display(obj, raw=False, display_id=False):
+        shown.append(('display', obj, raw))
         return Handle()
     monkeypatch.setattr(IPython.display, 'display', display)
     monkeypatch.setattr(progress, 'in_notebook', lambda: True)
     monkeypatch.setattr(progress, 'REDRAW_EVERY', 0.0)   # redraw after every batch and epoch
     solver = tiny_solver(tiny_data, display='live', max_epoch=3)
     solver.train()
-    bars = [obj for _, obj in shown if isinstance(obj, IPython.display.HTML)]
-    figures = [obj for _, obj in shown if isinstance(obj, IPython.display.SVG)]
+    assert all(raw for _, _, raw in shown)   # mime bundles, each with its plain-text stand-in
+    bars = [(kind, obj) for kind, obj, _ in shown if 'text/html' in obj]
+    figures = [(kind, obj) for kind, obj, _ in shown if 'image/svg+xml' in obj]
     assert len(bars) + len(figures) == len(shown) and len(bars) >= 3 * 4
-    assert [kind for kind, obj in shown if obj is bars[0]] == ['display'] and shown[0][1] is bars[0]
-    assert 'epoch 3/3' in bars[-1].data and '<progress value="1" max="1"' in bars[-1].data
-    assert [kind for kind, obj in shown if obj in figures] == ['display', 'update', 'update']
-    curves = re.findall(r'<polyline points="([^"]*)"', figures[-1].data)
+    assert [kind for kind, _ in bars] == ['display'] + ['update'] * (len(bars) - 1)
+    html, text = bars[-1][1]['text/html'], bars[-1][1]['text/plain']
+    assert html.count('<progress') == 1 and '[#' not in html and '<progress value="1" max="1"' in html
+    assert text.startswith('epoch 3/3 train loss ') and '<' not in text   # readable where HTML is not shown
+    assert [kind for kind, _ in figures] == ['display', 'update', 'update']
+    h = solver.history
+    assert figures[-1][1]['text/plain'].splitlines()[0] == 'train loss by epoch: ' + ', '.join(
+        f'{v:.4f}' for v in h['train_loss'])
+    curves = re.findall(r'<polyline points="([^"]*)"', figures[-1][1]['image/svg+xml'])
     assert len(curves) == 4 and all(len(points.split()) == 3 for points in curves)   # 2 panels x (train, val)
 
 

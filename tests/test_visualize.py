@@ -87,17 +87,30 @@ def test_plot_train_val_draws_training_and_validation_on_the_same_axes():
     assert ax_acc.get_ylabel() == 'accuracy' and fig.get_suptitle() == 'test accuracy 0.9123'
 
 
-def test_train_val_svg_puts_each_curve_between_its_panels_min_and_max():
+def test_train_val_svg_puts_each_curve_inside_its_frame_in_order():
     history = {'train_loss': [1.0, 0.5, 0.25], 'val_loss': [0.75, 0.5, 0.5],
                'train_acc': [0.8, 0.9, 0.92], 'val_acc': [0.85, 0.88, float('nan')]}
     svg = vis.train_val_svg(history, 'acc', size=(330, 200))
     curves = [[tuple(map(float, p.split(','))) for p in points.split()]
               for points in re.findall(r'<polyline points="([^"]*)"', svg)]
-    top, bottom = 28, 200 - 22   # the panel's frame: pad top 28, bottom 22
+    frames = [tuple(map(float, f)) for f in re.findall(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" '
+                                                        r'height="([\d.]+)"', svg)]
     assert [len(c) for c in curves] == [3, 3, 3, 2]   # a NaN (an epoch not yet validated) is left out
-    assert curves[0][0][1] == top and curves[0][2][1] == bottom   # loss 1.0 at the top, 0.25 at the bottom
-    assert curves[1][0][1] == top + (bottom - top) * (1.0 - 0.75) / 0.75
-    assert curves[2][0][0] == 330 + 10 + 46 and '>accuracy<' in svg and '>loss<' in svg
+    for curve, (x, y, w, h) in zip(curves, [frames[0]] * 2 + [frames[1]] * 2):
+        assert all(x <= px <= x + w and y <= py <= y + h for px, py in curve)
+        assert curve[0][0] == x   # epoch 1 on the frame's left edge
+    assert curves[0][0][1] < curves[0][1][1] < curves[0][2][1]   # the falling loss drawn falling
+    assert '>accuracy<' in svg and '>loss<' in svg and '— train<' in svg and '— validation<' in svg
+
+
+def test_train_val_svg_labels_a_few_round_ticks_whole():
+    history = {'train_loss': [0.0031, 0.0012, 0.000689], 'val_loss': [0.0029, 0.0015, 0.0011],
+               'train_acc': [0.8, 0.9, 0.92], 'val_acc': [0.85, 0.88, 0.9]}
+    svg = vis.train_val_svg(history, 'acc', size=(330, 200))
+    labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="end">([\d.]+)</text>', svg)
+    loss = [(float(x), text) for x, text in labels if float(x) < 330]
+    assert len(loss) >= 3 and all(len(text.rstrip('0')) <= 6 for _, text in loss)   # round: 0.0008, not 0.000689
+    assert all(x - 7 * len(text) >= 0 for x, text in loss)   # the widest label fits left of its frame
 
 
 def test_importing_visualize_leaves_the_backend_and_pyplot_alone():
