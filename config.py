@@ -135,6 +135,7 @@ def parse_args(argv=None):
             '--seed': ('seed', int, 'seed of init and shuffling (default: 0)'),
             '--dtype': ('dtype', str, 'float32 (default, fast) or float64'),
             '--lr-schedule': ('lr_schedule', str, 'plateau or inverse_time (default: constant)'),
+            '--lr-decay-b': ('lr_decay_b', float, 'inverse_time: α_t = α·b / (b + t) after t epochs (default: 10)'),
             '--momentum-ramp-epochs': ('momentum_ramp_epochs', int, 'γ = 0.5 for N epochs, then --momentum')}
     for name, (dest, kind, text) in flag.items():
         p.add_argument(name, dest=dest, type=kind, default=argparse.SUPPRESS, help=text)
