@@ -47,3 +47,27 @@ def test_the_course_cnn_cells_train_and_test(capsys):
     printed = capsys.readouterr().out
     assert re.search(r'The test accuracy is 0\.9\d{3}', printed) and accuracy >= 0.92, printed[-500:]
     assert len(val_acc) == 1 and val_acc[0] >= 0.93
+
+
+def test_the_cli_builds_the_convnet_with_adam_unless_told_otherwise(monkeypatch, capsys):
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def solver_of(cfg):
+        seen.append(cfg)
+        raise Stop
+    monkeypatch.setattr(solver, 'Solver', solver_of)
+    for argv, rule in ((['--convnet', '--epochs', '2', '--batch-size', '64', '--seed', '3'], 'adam'),
+                       (['--convnet', '--optimizer', 'sgd', '--lr', '0.05'], 'sgd')):
+        with pytest.raises(Stop):
+            solver.main(argv)
+        cfg = seen[-1]
+        assert cfg['optimizer'] == rule and isinstance(cfg['criterion'], SoftmaxCrossEntropyLossLayer)
+        assert [type(layer).__name__ for layer in cfg['model'].layers if hasattr(layer, 'W')] == [
+            'ConvLayer', 'ConvLayer', 'FCLayer']
+    assert seen[0]['max_epoch'] == 2 and seen[0]['batch_size'] == 64 and seen[0]['seed'] == 3
+    with pytest.raises(SystemExit):
+        solver.main(['--convnet', '--hidden', '10'])
+    assert '--convnet and --hidden each choose the model' in capsys.readouterr().err
