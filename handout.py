@@ -27,7 +27,8 @@ MARKER = re.compile(r'^(\s*)### (BEGIN SOLUTION|END SOLUTION)\b(.*)$')
 DEF = re.compile(r'^(\s*)(?:async\s+)?(def|class)\s+(\w+)')
 NOT_COPIED = ('handout.py', 'release_readme.py', 'grade')   # top-level files whose names start so stay with the teacher
 FILES = ('requirements.txt', 'pytest.ini')        # copied as they are, and data/ whole
-TEACHING = {1: ('test_case1.py',), 2: ('test_case1.py', 'test_case2.py'), 3: ('test_case3.py',)}   # case 3 keeps 1-2 solved
+# the tests that teach each case; case 3's release keeps cases 1 and 2 solved, so their tests would not fail by name
+TEACHING = {1: ('test_case1.py',), 2: ('test_case1.py', 'test_case2.py'), 3: ('test_case3.py',)}
 TESTS = {   # the release's tests: the helpers, the tests that teach, and the tests no TODO touches
     case: ('conftest.py', 'gradcheck.py', 'diagnose.py', 'test_dataloader.py', 'test_visualize.py') + TEACHING[case]
     for case in CASES}

@@ -115,7 +115,8 @@ class ReshapeLayer(Layer):
     def forward(self, Input):
         shape = getattr(Input, 'shape', None)
         if shape is None or tuple(shape[1:]) != self.in_shape[1:]:
-            raise ValueError(f'{self!r}: input of shape {shape}, expected (N, {", ".join(map(str, self.in_shape[1:]))})')
+            expected = ', '.join(map(str, self.in_shape[1:]))
+            raise ValueError(f'{self!r}: input of shape {shape}, expected (N, {expected})')
         return Input.reshape((len(Input),) + self.out_shape[1:])
 
     def backward(self, delta):

@@ -17,11 +17,12 @@ from layers import ConvLayer, MaxPoolingLayer
 
 SHAPES = {'pad 1, stride 1': ((2, 3, 5, 6), 4, 3, 1, 1), 'pad 1, stride 2': ((2, 2, 7, 5), 3, 3, 1, 2),
           'pad 0, 2x2 kernel': ((3, 2, 4, 6), 2, 2, 0, 1)}
-FORWARD, GRADIENTS, BACKWARD = 'conv.py: ConvLayer.correlate', 'conv.py: ConvLayer.gradients', \
-    'conv.py: ConvLayer.backward'
+FORWARD, GRADIENTS = 'conv.py: ConvLayer.correlate', 'conv.py: ConvLayer.gradients'
+BACKWARD = 'conv.py: ConvLayer.backward'
 FLIPPED = ('kernel flipped against the forward: the forward is a cross-correlation, '
-           'u[n, f, y, x] = b[f] + Σ_c Σ_i Σ_j W[f, c, i, j] · xp[n, c, s·y + i, s·x + j]; use W[f, c, i, j] at offset '
-           '(i, j) (weight_matrix() orders the columns as patches() does), never W[f, c, kh − 1 − i, kw − 1 − j]')
+           'u[n, f, y, x] = b[f] + Σ_c Σ_i Σ_j W[f, c, i, j] · xp[n, c, s·y + i, s·x + j]; use W[f, c, i, j] '
+           'at offset (i, j) (weight_matrix() orders the columns as patches() does), '
+           'never W[f, c, kh − 1 − i, kw − 1 − j]')
 
 
 def conv_case(name, rng):
