@@ -85,10 +85,11 @@ Convolution, gradients of the parameters for δ = delta (N, F, Ho, Wo) and P = s
     and move C to axis 1 (the inverse of weight_matrix()); self.grad_b = Σ_{n,y,x} δ (F,).""",
     ('conv.py', 'ConvLayer.backward'): """\
 Convolution, input gradient for δ = delta (N, F, Ho, Wo): dE/dP = δ W₂ (N·Ho·Wo, kh·kw·C), δ as
-    rows as in gradients. Every column (i, j, c) came from xp[n, c, s·y + i, s·x + j]: start from a
-    zero gradient of the padded input, channels-last (N, H + 2p, W + 2p, C), and add the (N, Ho, Wo, C)
-    block of each kernel offset (i, j) at rows i, i + s, ... and columns j, j + s, ... (a strided
-    slice per offset, no np.add.at). Return it without the padding, as (N, C, H, W).""",
+    rows as in gradients; its columns of kernel offset (i, j) are δ W[:, :, i, j] (N·Ho·Wo, C).
+    Every column (i, j, c) came from xp[n, c, s·y + i, s·x + j]: start from a zero gradient of the
+    padded input, channels-last (N, H + 2p, W + 2p, C), and add the (N, Ho, Wo, C) block of each
+    offset (i, j) at rows i, i + s, ... and columns j, j + s, ... (a strided slice per offset, no
+    np.add.at). Return it without the padding, as (N, C, H, W).""",
     ('pooling.py', 'MaxPoolingLayer.backward'): """\
 Max pooling, backward: for each window offset o (self.offsets(grad) gives (o, the strided slice
     of grad (N, C, Ho, Wo) at that offset)), add δ = delta where self.winner == o, the offset of

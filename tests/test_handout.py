@@ -20,7 +20,7 @@ SOLUTION_LINES = {   # distinctive lines of the solutions, which no release of t
     2: ('np.maximum(Input, zero)', '0.5 + 0.5 * np.tanh(0.5 * Input)',
         'return self.diff / len(self.diff)', 'return delta @ self.W.T'),
     3: ('u = self.cols @ self.weight_matrix().T', 'grad = rows.T @ self.cols',
-        'padded[:, i:i + s * Ho:s, j:j + s * Wo:s] += patch_grads[:, :, :, i, j]',
+        'padded[:, i:i + s * Ho:s, j:j + s * Wo:s] += block.reshape(N, Ho, Wo, C)',
         'target += delta * (self.winner == offset)'),
 }
 WITHHELD = {1: (1,), 2: (1, 2), 3: (3,)}   # the cases whose solution lines a release of each case withholds
