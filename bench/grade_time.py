@@ -37,7 +37,7 @@ def submissions(checkout, root):
     """Folders under root, one per submission of MIX, from the checkout's files; [path]."""
     sys.path.insert(0, checkout)
     try:
-        from handout import case_files, make_release
+        from teacher.handout import case_files, make_release
         make_release(os.path.join(root, 'release'), 1, source_dir=checkout)
         files = case_files(1, checkout)
     finally:
