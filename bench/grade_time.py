@@ -51,7 +51,8 @@ def submissions(checkout, root):
         files = handout.case_files(1, checkout)
     finally:
         sys.path.remove(checkout)
-        for name in [m for m in sys.modules if m.split('.')[0] in ('teacher', 'handout', 'handout_markers', 'release_readme')]:
+        loaded = ('teacher', 'handout', 'handout_markers', 'release_readme')   # either layout's
+        for name in [m for m in sys.modules if m.split('.')[0] in loaded]:
             sys.modules.pop(name)
     paths = []
     for name, (count, changes) in MIX.items():

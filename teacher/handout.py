@@ -32,7 +32,7 @@ from teacher.markers import MARKER, Cases, LeakError, MarkerError  # noqa: F401 
 
 CASES = (1, 2)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # the course's checkout
-NOT_COPIED = ('handout', 'grade')   # top-level files whose names start so (the old commands' shims) stay with the teacher
+NOT_COPIED = ('handout', 'grade')   # top-level files so named (the old commands' shims) stay with the teacher
 WING = 'teacher'   # this package: never in a release
 FILES = ('requirements.txt', 'pytest.ini')        # copied as they are
 FOLDERS = ('data', 'report')   # copied whole: the MNIST files, the report's package
