@@ -20,7 +20,7 @@ from dataloader import download, missing_files
 from files import write_atomic
 from formatting import plural
 from idx import missing_message
-from network import build_mlp
+from network import build_convnet, build_mlp
 
 DEFAULT_ROOT = CFG_KEYS['data_root'][0]
 
@@ -92,18 +92,26 @@ def prepare_data(data_root, download_asked):
 
 
 def build_model(args, cfg):
-    """{'model': Network, 'criterion': loss layer} of the MLP flags; {} without --hidden (case 1)."""
-    if not args.hidden:
-        given = [flag for flag, value in (('--dropout', args.dropout), ('--batch-norm', args.batch_norm),
-                                          ('--activation', args.activation), ('--loss', args.loss)) if value]
-        if given:
-            verb = 'acts' if len(given) == 1 else 'act'
-            raise ValueError(f'{" and ".join(given)} {verb} on hidden layers: give them with --hidden')
+    """{'model': Network, 'criterion': loss layer} of --hidden (an MLP) or --convnet; {} for case 1.
+
+    The ConvNet trains with Adam (α = 0.001) unless --optimizer says otherwise."""
+    if args.hidden and args.convnet:
+        raise ValueError('--convnet and --hidden each choose the model: give one of them')
+    mlp_only = [flag for flag, value in (('--dropout', args.dropout), ('--batch-norm', args.batch_norm),
+                                         ('--activation', args.activation)) if value]
+    if not args.hidden and (mlp_only or (args.loss and not args.convnet)):
+        given = mlp_only + (['--loss'] if args.loss and not args.convnet else [])
+        verb = 'acts' if len(given) == 1 else 'act'
+        raise ValueError(f'{" and ".join(given)} {verb} on hidden layers: give them with --hidden')
+    if not (args.hidden or args.convnet):
         return {}
+    criterion = EuclideanLossLayer() if args.loss == 'euclidean' else SoftmaxCrossEntropyLossLayer()
+    if args.convnet:
+        return {'model': build_convnet(cfg.get('seed', 0), cfg.get('dtype', 'float32')), 'criterion': criterion,
+                'optimizer': cfg.get('optimizer', 'adam')}
     model = build_mlp(args.hidden, args.activation or 'relu', cfg.get('seed', 0), cfg.get('dtype', 'float32'),
                       dropout=args.dropout, batch_norm=args.batch_norm)
-    return {'model': model,
-            'criterion': EuclideanLossLayer() if args.loss == 'euclidean' else SoftmaxCrossEntropyLossLayer()}
+    return {'model': model, 'criterion': criterion}
 
 
 def load_weights(model, path):

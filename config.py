@@ -152,6 +152,7 @@ FLAGS = {'--data-root': ('data_root', str, 'PATH', 'folder with the MNIST IDX fi
                                               'accuracy, keeping the best weights (default: off)'),
          '--display-freq': ('display_freq', int, 'N', 'print every N batches (default: 50)'),
          '--seed': ('seed', int, 'N', 'seed of init and shuffling (default: 0)'),
+         '--lr-decay-b': ('lr_decay_b', float, 'B', 'inverse_time: α_t = α·b / (b + t) after t epochs (default: 10)'),
          '--momentum-ramp-epochs': ('momentum_ramp_epochs', int, 'N', 'sgd: γ = 0.5 for N epochs, then --momentum')}
 
 
@@ -162,8 +163,8 @@ def parse_args(argv=None):
     that suggests the closest one.
     """
     p = _Parser(prog='solver.py', allow_abbrev=False,
-                description='Train softmax regression (case 1) or, with --hidden, '
-                'a multi-layer perceptron (case 2) on MNIST; print the test accuracy.')
+                description='Train softmax regression (case 1), with --hidden a multi-layer perceptron '
+                '(case 2), or with --convnet a ConvNet (the CNN case) on MNIST; print the test accuracy.')
     for name, (dest, kind, metavar, text) in FLAGS.items():
         p.add_argument(name, dest=dest, type=kind, metavar=metavar, default=argparse.SUPPRESS, help=text)
     p.add_argument('--dtype', choices=('float32', 'float64'), default=argparse.SUPPRESS,
@@ -180,6 +181,8 @@ def parse_args(argv=None):
                    help='end with the weights of the best validation epoch')
     p.add_argument('--hidden', type=_layer_size, nargs='+', default=[], metavar='N',
                    help='hidden layer sizes, e.g. 256 128 (default: none, softmax regression)')
+    p.add_argument('--convnet', action='store_true', help="the CNN case's ConvNet (network.build_convnet: conv "
+                   '5x5x32 -> pool -> conv 5x5x64 -> pool -> FC 10); --optimizer defaults to adam (α = 0.001)')
     p.add_argument('--dropout', type=_probability, default=0.0, metavar='P',
                    help='with --hidden: dropout p in [0, 1) after every hidden layer (default: 0)')
     p.add_argument('--batch-norm', action='store_true', help='with --hidden: batch normalization before every '

@@ -93,7 +93,7 @@ def preprocess(images, dtype=np.float32):
     return out
 
 
-def load_mnist(data_root='data', num_classes=10, dtype=np.float32):
+def load_mnist(data_root='data', num_classes=10, dtype=np.float32, flatten=True):
     """(data_train, data_test): the course's case-2 data, without TensorFlow.
 
     Replaces the course notebook's TensorFlow cells (load_data, decode_image, decode_label,
@@ -101,7 +101,8 @@ def load_mnist(data_root='data', num_classes=10, dtype=np.float32):
     x (N, 784) `dtype` preprocessed as the course's decode does (pixels / 255 minus the image's own
     mean; read-only, one copy per process shared with every `Dataset` of the same files and dtype),
     and one-hot targets t (N, num_classes) of the same dtype. `solver.train` takes the first,
-    `solver.test` the second.
+    `solver.test` the second. flatten=False gives the images as (N, 1, 28, 28), as the CNN case's
+    TensorFlow cells do, for a network that starts with a ConvLayer.
     """
     if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
         raise ValueError(f'load_mnist(num_classes={num_classes!r}): expected an integer >= 2 (MNIST has 10)')
@@ -109,6 +110,7 @@ def load_mnist(data_root='data', num_classes=10, dtype=np.float32):
     for split, mode in (('train', 'train'), ('test', 'test')):
         _, labels = load_split(data_root, split, num_classes=num_classes)
         inputs = _shared_preprocessed(*_split_files(data_root, split, True), np.dtype(dtype).name)
+        inputs = inputs if flatten else inputs.reshape(-1, 1, *IMAGE_SHAPE)
         datasets.append(ArrayDataset(inputs, np.eye(num_classes, dtype=dtype)[labels], mode=mode))
     return tuple(datasets)
 
@@ -168,15 +170,16 @@ class Dataset:
 
 
 class ArrayDataset:
-    """Samples already in memory: inputs (N, d) and targets (N,) labels or (N, k) values.
+    """Samples already in memory: inputs (N, d) (or (N, C, H, W) images) and targets (N,) labels or
+    (N, k) values.
 
     Same interface as `Dataset`, so a `Dataloader` and the `Solver` (cfg['data']) take it too.
     """
 
     def __init__(self, inputs, targets, mode='train'):
         self.inputs, self.targets, self.mode = np.asarray(inputs), np.asarray(targets), mode
-        if self.inputs.ndim != 2 or len(self.inputs) != len(self.targets) or len(self.inputs) == 0:
-            raise ValueError(f'{mode!r} data: expected inputs (N, d) and N targets with N >= 1, '
+        if self.inputs.ndim < 2 or len(self.inputs) != len(self.targets) or len(self.inputs) == 0:
+            raise ValueError(f'{mode!r} data: expected inputs (N, d) or (N, C, H, W) and N targets with N >= 1, '
                              f'got inputs {self.inputs.shape} and targets {self.targets.shape}')
 
     def __len__(self):

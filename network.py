@@ -11,8 +11,8 @@ import zipfile
 import numpy as np
 
 from files import write_atomic
-from layers import (BatchNormLayer, DropoutLayer, FCLayer, ReLULayer, SigmoidLayer, TanhLayer, arrays_of, decays,
-                    params_of)
+from layers import (BatchNormLayer, ConvLayer, DropoutLayer, FCLayer, MaxPoolingLayer, ReLULayer, ReshapeLayer,
+                    SigmoidLayer, TanhLayer, arrays_of, decays, params_of)
 
 
 class Network:
@@ -46,14 +46,18 @@ class Network:
         """δ = dE/d(output) back through every layer; returns dE/dx.
 
         input_grad=False (what training uses) skips dE/dx, as PyTorch does for inputs that need no
-        gradient: a first layer with a `gradients` method only stores its parameters' gradients; returns None.
+        gradient: the layers below the first one with parameters (a ReshapeLayer) are not run back, and
+        that one, if it has a `gradients` method, only stores its parameters' gradients; returns None.
         """
-        skip = not input_grad and len(self.layerList) > 0 and hasattr(self.layerList[0], 'gradients')
-        for layer in reversed(self.layerList[skip:]):
+        bottom = 0
+        if not input_grad:
+            bottom = next((i for i, layer in enumerate(self.layerList) if params_of(layer)), len(self.layerList))
+        skip = not input_grad and bottom < len(self.layerList) and hasattr(self.layerList[bottom], 'gradients')
+        for layer in reversed(self.layerList[bottom + skip:]):
             delta = layer.backward(delta)
         if skip:
-            return self.layerList[0].gradients(delta)
-        return delta
+            return self.layerList[bottom].gradients(delta)
+        return None if not input_grad else delta
 
     def predict(self, x):
         """Class scores of x in eval mode (dropout off, BN on its running statistics); the mode
@@ -70,6 +74,15 @@ class Network:
         for layer in self.layerList:
             layer.training = self.training
         return self
+
+    @property
+    def is_training(self):
+        """The course notebooks' name for the mode: `net.is_training = False` is `net.train(False)`."""
+        return self.training
+
+    @is_training.setter
+    def is_training(self, mode):
+        self.train(mode)
 
     def eval(self):
         """Eval mode for every layer: dropout is the identity, BN uses its running statistics; returns self."""
@@ -139,6 +152,27 @@ def build_mlp(hidden, activation='relu', seed=0, dtype='float32', init=None, num
             if dropout:
                 net.add(DropoutLayer(dropout, rng=mask_rngs[i]))
     return net
+
+
+def build_convnet(seed=0, dtype='float32', channels=(32, 64), kernel_size=5, image_shape=(1, 28, 28),
+                  num_classes=10):
+    """The CNN case's ConvNet on (N, 784) rows (the dataloader's) or (N, 1, 28, 28) images:
+
+        images -> [conv k×k, F filters, pad k//2 -> ReLU -> max pool 2] per F in channels
+               -> flatten -> FC -> class scores
+
+    By default conv 5×5×32 -> ReLU -> pool -> conv 5×5×64 -> ReLU -> pool -> flatten 3136 -> FC 10,
+    MSRA init (fan-in C·k·k); the padding keeps each map's size, so each pool halves it (28 -> 14 -> 7).
+    """
+    C, H, W = image_shape
+    rngs = np.random.SeedSequence(seed).spawn(len(channels) + 1)
+    net = Network([ReshapeLayer((None, C * H * W), (None, C, H, W))])
+    for rng, filters in zip(rngs, channels):
+        net.add(ConvLayer(C, filters, kernel_size, kernel_size // 2, rng=rng, dtype=dtype))
+        net.add(ReLULayer()).add(MaxPoolingLayer(2))
+        C, H, W = filters, H // 2, W // 2
+    net.add(ReshapeLayer((None, C, H, W), (None, C * H * W)))
+    return net.add(FCLayer(C * H * W, num_classes, rng=rngs[-1], dtype=dtype))
 
 
 # ---------------------------------------------------------------- checkpoints

@@ -22,7 +22,7 @@ from formatting import plural
 from layers import arrays_of
 from loop import Curve, DeferInterrupt, evaluate, forward_batch, mode  # noqa: F401 (importable here)
 from loss import SoftmaxCrossEntropyLoss
-from network import Network, build_mlp  # noqa: F401 (build_mlp: the course notebooks import it from here)
+from network import Network, build_convnet, build_mlp  # noqa: F401 (the course notebooks import them from here)
 from optimizer import RULES
 from progress import in_notebook, make_display
 from schedule import InverseTimeDecay, MomentumRamp, ReduceOnPlateau

@@ -1,4 +1,4 @@
-"""Grade student submissions of a case: python -m teacher.grade SUBMISSION... --case 1|2 --out DIR
+"""Grade student submissions of a case: python -m teacher.grade SUBMISSION... --case 1|2|3 --out DIR
 
 Each SUBMISSION (a folder or a .zip) gives its versions of the case's files (handout.case_files).
 The tests run in a process of the grader's holding the teacher's files (run.py); each call of
@@ -80,6 +80,14 @@ POINTS = {
         'teacher/tests_hidden/test_hidden_case2.py::test_euclidean_gradient_with_targets': 1,
         'teacher/tests_hidden/test_hidden_case2.py::test_weight_decay_shrinks_weights_not_biases': 1,
         'teacher/tests_hidden/test_hidden_case2.py::test_mlp_learns_mnist_subset': 1,
+    },
+    3: {
+        'tests/test_case3.py::test_conv_forward_is_the_cross_correlation': 3,
+        'tests/test_case3.py::test_conv_gradients_are_the_sums_over_the_batch_and_the_pixels': 3,
+        'tests/test_case3.py::test_conv_backward_is_the_gradient_of_the_input': 3,
+        'tests/test_case3.py::test_conv_gradients_match_the_numerical_ones': 2,
+        'tests/test_case3.py::test_pooling_backward_sends_each_windows_gradient_to_its_first_maximum': 2,
+        'tests/test_case3.py::test_a_small_convnet_learns_mnist_digits': 2,
     },
 }
 REFERENCE = '(the teacher\'s own files)'

@@ -1,9 +1,9 @@
-"""Student releases from the solution regions: `python -m teacher.handout OUT --case 1|2 [--lang en|zh]`.
+"""Student releases from the solution regions: `python -m teacher.handout OUT --case 1|2|3 [--lang en|zh]`.
 
 A solution region is a run of lines inside one function body, between two comment lines indented
 like the code they wrap:
 
-    ### BEGIN SOLUTION case 2                 a TODO of case 2 (`case 1 2`: of both cases)
+    ### BEGIN SOLUTION case 2                 a TODO of case 2 (`case 1 2`: of both; `case 3`: the CNN case)
     ### BEGIN SOLUTION case 2 (given in 1)    a TODO of case 2 whose solution case 1's code needs to run
     ...the solution...
     ### END SOLUTION
@@ -30,15 +30,17 @@ import tempfile
 from teacher import markers as handout_markers, release_readme
 from teacher.markers import MARKER, Cases, LeakError, MarkerError  # noqa: F401  (handout's names for them)
 
-CASES = (1, 2)
+CASES = (1, 2, 3)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # the course's checkout
 NOT_COPIED = ('handout', 'grade')   # top-level files so named (the old commands' shims) stay with the teacher
 WING = 'teacher'   # this package: never in a release
 FILES = ('requirements.txt', 'pytest.ini')        # copied as they are
 FOLDERS = ('data', 'report')   # copied whole: the MNIST files, the report's package
+# the tests that teach each case; case 3's release keeps cases 1 and 2 solved, so their tests would not fail by name
+TEACHING = {1: ('test_case1.py',), 2: ('test_case1.py', 'test_case2.py'), 3: ('test_case3.py',)}
 TESTS = {   # the release's tests: the helpers, the tests that teach, and the tests no TODO touches
     case: ('conftest.py', 'gradcheck.py', 'diagnose.py', 'probes.py', 'test_dataloader.py', 'test_visualize.py')
-    + tuple(f'test_case{c}.py' for c in CASES if c <= case) for case in CASES}
+    + TEACHING[case] for case in CASES}
 FALLBACK = {   # regions whose release body is working code rather than a raise (an optional fast path)
     ('optimizer.py', 'SGD._update_fast'): 'self._update_plain(param, grad, state, decay)'}
 TODOS = {   # (file, function): the TODO comment that replaces the region
@@ -79,6 +81,29 @@ Sigmoid, forward: f(u) = 1 / (1 + e^{-u}) (N, D), without overflow for large |u|
 keep it in self.output for backward.""",
     ('layers.py', 'SigmoidLayer.backward'): """\
 Sigmoid, backward: return δ ⊙ f(u)(1 - f(u)) (N, D).""",
+    ('conv.py', 'ConvLayer.correlate'): """\
+Convolution (cross-correlation), forward, as one GEMM: P = self.cols (N·Ho·Wo, kh·kw·C) holds
+    in row (n, y, x) the window of xp under output pixel (y, x), columns in (i, j, c) order, and
+    W₂ = self.weight_matrix() (F, kh·kw·C) holds each filter in the same order. Compute
+    u = P W₂ᵀ + b (N·Ho·Wo, F), b (F,) added to every row; return it as (N, F, Ho, Wo)
+    (reshape to (N, Ho, Wo, F), then transpose the axes; a view is fine).""",
+    ('conv.py', 'ConvLayer.gradients'): """\
+Convolution, gradients of the parameters for δ = delta (N, F, Ho, Wo) and P = self.cols:
+    with δ as rows (N·Ho·Wo, F) (transpose δ to (N, Ho, Wo, F), then reshape),
+    grad_W₂ = δᵀ P (F, kh·kw·C), stored in self.grad_W as (F, C, kh, kw): reshape to (F, kh, kw, C)
+    and move C to axis 1 (the inverse of weight_matrix()); self.grad_b = Σ_{n,y,x} δ (F,).""",
+    ('conv.py', 'ConvLayer.backward'): """\
+Convolution, input gradient for δ = delta (N, F, Ho, Wo): dE/dP = δ W₂ (N·Ho·Wo, kh·kw·C), δ as
+    rows as in gradients; its columns of kernel offset (i, j) are δ W[:, :, i, j] (N·Ho·Wo, C).
+    Every column (i, j, c) came from xp[n, c, s·y + i, s·x + j]: start from a zero gradient of the
+    padded input, channels-last (N, H + 2p, W + 2p, C), and add the (N, Ho, Wo, C) block of each
+    offset (i, j) at rows i, i + s, ... and columns j, j + s, ... (a strided slice per offset, no
+    np.add.at). Return it without the padding, as (N, C, H, W).""",
+    ('pooling.py', 'MaxPoolingLayer.backward'): """\
+Max pooling, backward: for each window offset o (self.offsets(grad) gives (o, the strided slice
+    of grad (N, C, Ho, Wo) at that offset)), add δ = delta where self.winner == o, the offset of
+    the window's maximum that the forward pass kept (on ties the first in row-major order); the
+    other cells of each window get nothing.""",
     ('softmax_classifier.py', 'softmax_classifier'): """\
 Softmax regression on one minibatch (no bias): u = x W (N, C), x = input (N, D), W (D, C), y = softmax(u)
 (use softmax_parts: log y = s - log_total, never a log of 0), t = label (one-hot (N, C) or labels (N,)):

@@ -11,7 +11,7 @@ import json
 import os
 
 LANGS = ('en', 'zh')
-MAIN_NOTEBOOK = {1: 'runner.ipynb', 2: 'mlp.ipynb'}   # the notebook each case starts from
+MAIN_NOTEBOOK = {1: 'runner.ipynb', 2: 'mlp.ipynb', 3: 'convnet.ipynb'}   # the notebook each case starts from
 TEXT = {   # key -> {lang: text}; {placeholders} are filled by readme()
     'title': {'en': '# Case {case}: your part', 'zh': '# 案例 {case}：你要完成的部分'},
     'intro': {

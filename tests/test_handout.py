@@ -19,7 +19,11 @@ SOLUTION_LINES = {   # distinctive lines of the solutions, which no release of t
         "loss = (log_total.sum() - s[np.arange(len(gt)), gt].sum()) / len(gt)", 'np.matmul(x.T, delta, out=grad_W)'),
     2: ('np.maximum(Input, zero)', '0.5 + 0.5 * np.tanh(0.5 * Input)',
         'return self.diff / len(self.diff)', 'return delta @ self.W.T'),
+    3: ('u = self.cols @ self.weight_matrix().T', 'grad = rows.T @ self.cols',
+        'padded[:, i:i + s * Ho:s, j:j + s * Wo:s] += block.reshape(N, Ho, Wo, C)',
+        'target += delta * (self.winner == offset)'),
 }
+WITHHELD = {1: (1, 2, 3), 2: (1, 2, 3), 3: (3,)}   # its own TODOs and every later case's; case 3 gives 1 and 2
 
 
 def tree(folder):
@@ -44,6 +48,7 @@ def release(request, tmp_path_factory):
 def test_the_case_files_are_those_with_regions_of_the_case():
     assert handout.case_files(1) == ['criterion.py', 'layers.py', 'optimizer.py', 'softmax_classifier.py']
     assert handout.case_files(2) == ['criterion.py', 'layers.py', 'optimizer.py']
+    assert handout.case_files(3) == ['conv.py', 'pooling.py']
 
 
 def test_a_release_holds_the_students_files_and_nothing_of_the_teachers(release):
@@ -79,8 +84,10 @@ def test_regions_of_the_case_become_todos_and_no_solution_line_leaks(release):
             leaked = [line for line in source[begin + 1:end] if line.strip() and line not in outside
                       and line in text[name].split('\n')]
             assert not leaked, (name, function, leaked)
-    for line in SOLUTION_LINES[1] + (SOLUTION_LINES[2] if case == 2 else ()):
+    for line in (line for withheld in WITHHELD[case] for line in SOLUTION_LINES[withheld]):
         assert not any(line in t for t in text.values()), line
+    for kept in set(SOLUTION_LINES) - set(WITHHELD[case]):   # the other cases' solutions stay, without markers
+        assert all(any(line in t for t in text.values()) for line in SOLUTION_LINES[kept]), kept
     if case == 1:   # case 2's solutions are withheld, but FCLayer.forward, which case 1's model needs, is given
         assert not any(line in t for line in SOLUTION_LINES[2] for t in text.values())
         assert 'u = Input @ self.W' in text['layers.py']
@@ -135,7 +142,11 @@ def test_the_student_readme_names_the_files_and_the_todos(release):
     readme = files['README.md'].decode('utf-8')
     for name in handout.case_files(case):
         assert f'`{name}`' in readme
-    assert '`SGD._update_plain`' in readme and 'python -m pytest' in readme
+    assert 'python -m pytest' in readme
+    if case == 3:   # the CNN case: the convolution and the pooling; cases 1 and 2 come solved
+        assert '`ConvLayer.backward`' in readme and '`MaxPoolingLayer.backward`' in readme
+        return
+    assert '`SGD._update_plain`' in readme
     assert '`FCLayer.gradients`' in readme and ('| `FCLayer.forward` |' in readme) == (case == 2)   # a TODO of case 2
 
 
@@ -156,8 +167,8 @@ def test_a_folder_that_is_not_empty_is_refused_and_left_alone(tmp_path):
     (tmp_path / 'empty').mkdir()
     handout.make_release(tmp_path / 'empty', 1)          # an empty folder is fine
     assert (tmp_path / 'empty' / 'criterion.py').exists()
-    with pytest.raises(ValueError, match='case 3'):
-        handout.make_release(tmp_path / 'three', 3)
+    with pytest.raises(ValueError, match='case 4'):
+        handout.make_release(tmp_path / 'four', 4)
 
 
 BAD_MARKERS = {   # module text: what the error must say (file:line and the fault)
@@ -165,7 +176,7 @@ BAD_MARKERS = {   # module text: what the error must say (file:line and the faul
         r'bad\.py:3: BEGIN SOLUTION inside the region opened at line 2',
     'def f():\n    ### BEGIN SOLUTION case 1\n    return 1\n': r'bad\.py:2: BEGIN SOLUTION without an END',
     'def f():\n    return 1\n    ### END SOLUTION\n': r'bad\.py:3: END SOLUTION without a BEGIN',
-    'def f():\n    ### BEGIN SOLUTION case 3\n    return 1\n    ### END SOLUTION\n': r'bad\.py:2: unknown case',
+    'def f():\n    ### BEGIN SOLUTION case 4\n    return 1\n    ### END SOLUTION\n': r'bad\.py:2: unknown case',
     'def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n': r'bad\.py:2: unknown case',
     '### BEGIN SOLUTION case 1\nx = 1\n### END SOLUTION\n': r'bad\.py:1: a region must lie inside one function',
     'class A:\n    ### BEGIN SOLUTION case 1\n    x = 1\n    ### END SOLUTION\n':

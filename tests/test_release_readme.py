@@ -66,10 +66,11 @@ def test_the_release_report_stops_at_a_todo_by_name_and_its_hand_in_command_take
     out = tmp_path / 'release'
     handout.make_release(out, case)
     env = dict(os.environ, OPENBLAS_NUM_THREADS='1', MPLBACKEND='Agg')
-    done = subprocess.run([sys.executable, '-m', 'report', '--quick', '--out', str(tmp_path / 'report')], cwd=out,
-                          env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 1 and STOP.search(done.stderr), done.stdout + done.stderr
-    assert 'Traceback' not in done.stderr and not (tmp_path / 'report').exists()
+    if case != 3:   # the report trains softmax regression and MLPs: case 3's TODOs (the ConvNet) are not on its path
+        done = subprocess.run([sys.executable, '-m', 'report', '--quick', '--out', str(tmp_path / 'report')], cwd=out,
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 1 and STOP.search(done.stderr), done.stdout + done.stderr
+        assert 'Traceback' not in done.stderr and not (tmp_path / 'report').exists()
     zip_command = next(c for c in commands((out / 'README.md').read_text(encoding='utf-8')) if 'zipfile' in c)
     subprocess.run([sys.executable, *zip_command.split()[1:]], cwd=out, check=True, timeout=60)
     intake = read_submission(str(out / f'case{case}.zip'), handout.case_files(case))

@@ -1,0 +1,152 @@
+"""The CNN case's layers: gradient checks in float64 against central differences (relative error
+<= 1e-7, the project's diagnosis on failure), the convolution against its plain reference loop,
+max pooling's ties, the reshapes, and a small whole ConvNet."""
+import numpy as np
+import pytest
+
+from conv import conv2d_reference
+from criterion import SoftmaxCrossEntropyLossLayer
+from diagnose import compare
+from gradcheck import numerical_gradient
+from layers import ConvLayer, FCLayer, MaxPoolingLayer, ReLULayer, ReshapeLayer
+from network import Network
+
+TOL = 1e-7
+CONV_CASES = {   # id: (input shape (N, C, H, W), out channels, kernel, pad, stride)
+    'pad0-stride1': ((2, 3, 5, 6), 4, 3, 0, 1),
+    'pad1-stride1': ((2, 2, 6, 4), 3, 3, 1, 1),
+    'pad1-stride2': ((2, 2, 7, 5), 3, 3, 1, 2),
+    'pad0-stride2-kernel2': ((3, 1, 6, 8), 2, 2, 0, 2),
+    'pad2-kernel5-one-image': ((1, 2, 5, 7), 3, 5, 2, 1),
+}
+
+
+def check_gradients(layer, x, rng, names=()):
+    """For E = Σ forward(x) ⊙ R with a fixed random R (so dE/d(out) = R): dE/dx and the named
+    parameters' gradients against central differences, each through `compare`."""
+    R = rng.standard_normal(layer.forward(x).shape)
+    objective = lambda: np.sum(layer.forward(x) * R)
+    objective()
+    compare('dE/dx', layer.backward(R), numerical_gradient(objective, x), len(x), tol=TOL)
+    for name in names:
+        objective()
+        layer.backward(R)
+        analytic = getattr(layer, 'grad_' + name).copy()
+        compare('grad_' + name, analytic, numerical_gradient(objective, getattr(layer, name)), len(x), tol=TOL)
+
+
+def conv_layer(case, rng):
+    shape, filters, kernel, pad, stride = CONV_CASES[case]
+    layer = ConvLayer(shape[1], filters, kernel, pad, stride=stride, init='xavier', rng=1, dtype=np.float64)
+    layer.b = rng.standard_normal(filters)
+    return layer, rng.standard_normal(shape)
+
+
+@pytest.mark.parametrize('case', CONV_CASES)
+def test_convolution_is_the_reference_cross_correlation(case, rng):
+    layer, x = conv_layer(case, rng)
+    u = layer.forward(x)
+    compare('u', u, conv2d_reference(x, layer.W, layer.b, layer.stride, layer.pad), len(x), tol=1e-12)
+    assert u.shape == layer.output_shape(x.shape)
+
+
+@pytest.mark.parametrize('case', CONV_CASES)
+def test_convolution_gradients_match_the_numerical_ones(case, rng):
+    layer, x = conv_layer(case, rng)
+    check_gradients(layer, x, rng, ('W', 'b'))
+
+
+def test_convolution_is_pytorchs_cross_correlation_not_flipped():
+    """A 3×3 kernel with a single 1 at its top-left corner (i, j) = (0, 0) copies xp[y, x] to u[y, x]:
+    with padding 1 the output is the input shifted one pixel down and right; a flipped kernel shifts it up."""
+    layer = ConvLayer(1, 1, 3, 1, dtype=np.float64)
+    layer.W[...] = 0
+    layer.W[0, 0, 0, 0] = 1
+    x = np.arange(1.0, 13.0).reshape(1, 1, 3, 4)
+    u = layer.forward(x)[0, 0]
+    assert np.array_equal(u[1:, 1:], x[0, 0, :-1, :-1]) and not u[0].any() and not u[:, 0].any()
+
+
+def test_eval_mode_runs_in_chunks_with_the_training_result(rng, monkeypatch):
+    import conv
+    layer, x = conv_layer('pad1-stride2', rng)
+    want = layer.forward(x)
+    monkeypatch.setattr(conv, 'EVAL_CHUNK', 1)
+    layer.training = False
+    compare('u in eval mode', layer.forward(x), want, len(x), tol=1e-14)
+    assert layer.cols is None   # nothing kept for a backward that eval mode never runs
+
+
+def test_the_patch_matrix_is_freed_after_backward(rng):
+    layer, x = conv_layer('pad1-stride1', rng)
+    layer.backward(np.ones(layer.forward(x).shape))
+    assert layer.cols is None
+    with pytest.raises(RuntimeError, match='without a training-mode forward'):
+        layer.backward(np.ones(layer.output_shape(x.shape)))
+
+
+@pytest.mark.parametrize('kernel, pad, stride, shape', [(2, 0, None, (2, 3, 6, 5)), (3, 1, 2, (2, 2, 7, 6)),
+                                                        (2, 1, None, (1, 2, 5, 5))])
+def test_pooling_gradients_match_the_numerical_ones(kernel, pad, stride, shape, rng):
+    check_gradients(MaxPoolingLayer(kernel, pad, stride=stride), rng.standard_normal(shape), rng)
+
+
+def test_pooling_sends_a_tied_windows_gradient_to_its_first_cell_in_row_major_order():
+    """As PyTorch's max_pool2d: one window of four equal values, one with the max twice in its
+    second row, one with a single max, one all zeros (a ReLU's usual output)."""
+    x = np.array([[1., 1., 0., 2.],
+                  [1., 1., 2., 2.],
+                  [5., 0., 0., 0.],
+                  [3., 4., 0., 0.]])[None, None]
+    layer = MaxPoolingLayer(2, 0)
+    assert np.array_equal(layer.forward(x)[0, 0], [[1, 2], [5, 0]])
+    grad = layer.backward(np.array([[[[10., 20.], [30., 40.]]]]))[0, 0]
+    assert np.array_equal(grad, [[10, 0, 0, 20],
+                                 [0, 0, 0, 0],
+                                 [30, 0, 40, 0],
+                                 [0, 0, 0, 0]])
+
+
+def test_reshapes_take_the_batch_size_from_the_input_and_pass_gradients_back(rng):
+    flatten = ReshapeLayer((64, 16, 7, 7), (64, 784))
+    for n in (64, 16, 1):   # a full batch, the last smaller one, a single image
+        x = rng.standard_normal((n, 16, 7, 7))
+        assert flatten.forward(x).shape == (n, 784)
+        check_gradients(flatten, x, rng)
+    images = ReshapeLayer.to_images()
+    assert images.forward(np.zeros((3, 784))).shape == (3, 1, 28, 28)
+    with pytest.raises(ValueError, match=r'input of shape \(3, 785\), expected \(N, 784\)'):
+        images.forward(np.zeros((3, 785)))
+    with pytest.raises(ValueError, match='784 and 785 values per sample'):
+        ReshapeLayer((1, 784), (1, 785))
+
+
+def test_a_small_convnet_has_the_numerical_gradients(rng):
+    """rows -> images -> conv 3×3 pad 1 -> ReLU -> pool 2 -> conv stride 2 -> flatten -> FC, softmax loss."""
+    net = Network([ReshapeLayer.to_images(2, 6, 6), ConvLayer(2, 3, 3, 1, init='xavier', rng=0, dtype=np.float64),
+                   ReLULayer(), MaxPoolingLayer(2), ConvLayer(3, 2, 2, 0, stride=1, rng=1, dtype=np.float64),
+                   ReshapeLayer((None, 2, 2, 2), (None, 8)), FCLayer(8, 4, rng=2, dtype=np.float64)])
+    for layer in net.trainable_layers():
+        layer.b = rng.standard_normal(layer.b.shape) * 0.1
+    loss, x, labels = SoftmaxCrossEntropyLossLayer(), rng.standard_normal((3, 72)), rng.integers(0, 4, 3)
+    objective = lambda: loss.forward(net.forward(x), labels)
+    objective()
+    compare('dE/dx', net.backward(loss.backward()), numerical_gradient(objective, x), len(x), tol=TOL)
+    for layer, name in net.parameters():
+        numerical = numerical_gradient(objective, getattr(layer, name))
+        objective()
+        net.backward(loss.backward(), input_grad=False)
+        compare(f'{layer!r} grad_{name}', getattr(layer, 'grad_' + name), numerical, len(x), tol=TOL)
+
+
+def test_bad_arguments_and_inputs_are_named():
+    with pytest.raises(ValueError, match='kernel_size = 0'):
+        ConvLayer(1, 8, 0)
+    with pytest.raises(ValueError, match='pad = -1'):
+        ConvLayer(1, 8, 3, -1)
+    with pytest.raises(ValueError, match=r'input of shape \(2, 3, 8, 8\), expected \(N, 1, H, W\)'):
+        ConvLayer(1, 8, 3).forward(np.zeros((2, 3, 8, 8)))
+    with pytest.raises(ValueError, match='smaller than the kernel'):
+        ConvLayer(1, 8, 5).forward(np.zeros((2, 1, 3, 3)))
+    with pytest.raises(ValueError, match='pad = 2'):
+        MaxPoolingLayer(2, 2)
