@@ -1,4 +1,4 @@
-"""Wall time of grade.py: 20 mixed case-1 submissions, then one healthy submission alone.
+"""Wall time of the grader (python -m teacher.grade): 20 mixed case-1 submissions, then one healthy submission alone.
 
     python bench/grade_time.py                      # this checkout
     python bench/grade_time.py --old /tmp/old       # and an older checkout (e.g. `git archive main`)
@@ -6,9 +6,10 @@
 The mix is the one docs/teachers.md reports: 8 correct, 2 unmodified releases, 2 gradients summed over
 the batch, 2 momentum sign errors, a syntax error, a loop at import, a loop in the softmax backward,
 os._exit at import, megabytes of printing and a memory hog, built from each checkout's own files.
-grade.py runs with its defaults (2 jobs on 2 cores); each checkout grades in a fresh temporary folder.
+The grader runs with its defaults (2 jobs on 2 cores); each checkout grades in a fresh temporary folder.
 """
 import argparse
+import importlib
 import os
 import re
 import subprocess
@@ -33,17 +34,26 @@ MIX = {   # name: (how many, {case file: (old text, new text)} applied to the te
 }
 
 
+def layout(checkout):
+    """(the release module's name, the grading command's arguments) in the checkout: the teacher's
+    rooms are in teacher/ since issue 23, at the root before."""
+    if os.path.isdir(os.path.join(checkout, 'teacher')):
+        return 'teacher.handout', ['-m', 'teacher.grade']
+    return 'handout', ['grade.py']
+
+
 def submissions(checkout, root):
     """Folders under root, one per submission of MIX, from the checkout's files; [path]."""
     sys.path.insert(0, checkout)
     try:
-        from handout import case_files, make_release
-        make_release(os.path.join(root, 'release'), 1, source_dir=checkout)
-        files = case_files(1, checkout)
+        handout = importlib.import_module(layout(checkout)[0])
+        handout.make_release(os.path.join(root, 'release'), 1, source_dir=checkout)
+        files = handout.case_files(1, checkout)
     finally:
         sys.path.remove(checkout)
-        for name in ('handout',):
-            sys.modules.pop(name, None)
+        loaded = ('teacher', 'handout', 'handout_markers', 'release_readme')   # either layout's
+        for name in [m for m in sys.modules if m.split('.')[0] in loaded]:
+            sys.modules.pop(name)
     paths = []
     for name, (count, changes) in MIX.items():
         for i in range(count):
@@ -64,16 +74,16 @@ def submissions(checkout, root):
 
 def timed(checkout, paths, out):
     start = time.monotonic()
-    done = subprocess.run([sys.executable, 'grade.py', *paths, '--case', '1', '--out', out], cwd=checkout,
+    done = subprocess.run([sys.executable, *layout(checkout)[1], *paths, '--case', '1', '--out', out], cwd=checkout,
                           capture_output=True, text=True)
     seconds = time.monotonic() - start
     if done.returncode not in (0, 1):
-        raise SystemExit(f'grade.py in {checkout} failed:\n{done.stderr[-2000:]}')
+        raise SystemExit(f'the grader in {checkout} failed:\n{done.stderr[-2000:]}')
     return seconds, done.stdout
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description='Time grade.py on 20 mixed submissions and on one healthy one.')
+    parser = argparse.ArgumentParser(description='Time the grader on 20 mixed submissions and on one healthy one.')
     parser.add_argument('--old', metavar='DIR', help='an older checkout to time the same way')
     args = parser.parse_args(argv)
     for label, checkout in [('this checkout', HERE)] + ([('old', os.path.abspath(args.old))] if args.old else []):
@@ -84,7 +94,7 @@ def main(argv=None):
             with open(os.path.join(root, 'out1', 'correct0.txt'), encoding='utf-8') as handle:
                 run = re.search(r'run in ([0-9.]+) s', handle.read()).group(1)
         print(f'{label} ({checkout}): 20 mixed submissions {mixed:.1f} s; one healthy submission {healthy:.1f} s '
-              f'(grade.py in all, with the reference graded alongside; its own run {run} s)')
+              f'(the grader in all, with the reference graded alongside; its own run {run} s)')
         print('    ' + table.strip().replace('\n', '\n    '))
 
 

@@ -6,7 +6,7 @@ Each probe builds what it needs from the inputs (arrays, numbers, strings), call
 what it gave (arrays copied, floats as floats). On your machine `run` calls the probe here, in the
 test's process, so a failure shows your code in its traceback. The grader runs the same tests, but
 `run` sends the probe's name and inputs to a sandboxed process holding the submission and gets the
-outputs back as data: the checks, the expected values and the points stay outside (see grade_worker.py).
+outputs back as data: the checks, the expected values and the points stay outside (see teacher/worker.py).
 The probes look your classes up when called (criterion.SoftmaxCrossEntropyLossLayer, ...), so a test
 that replaces one (monkeypatch) sees its replacement.
 """

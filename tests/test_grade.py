@@ -10,13 +10,13 @@ import zipfile
 
 import pytest
 
-import grade
-import sandbox
-import grade_feedback
-from grade_feedback import write_outputs
-from grade_intake import MAX_FILE_BYTES, read_submission
-from grade_run import Limits
-from handout import case_files, make_release
+from teacher import grade
+from teacher import sandbox
+from teacher import feedback as grade_feedback
+from teacher.feedback import write_outputs
+from teacher.intake import MAX_FILE_BYTES, read_submission
+from teacher.run import Limits
+from teacher.handout import case_files, make_release
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 LIMITS = Limits(wall=60, per_test=4, memory_mb=900, output_mb=2)
@@ -141,7 +141,7 @@ def test_every_declared_test_exists_and_every_collected_test_has_points(case):
 
 def test_hidden_tests_are_not_in_the_release(tmp_path):
     make_release(str(tmp_path / 'release'), 1)
-    assert not (tmp_path / 'release' / 'tests_hidden').exists()
+    assert not (tmp_path / 'release' / 'tests_hidden').exists() and not (tmp_path / 'release' / 'teacher').exists()
     assert not any(name.startswith('grade') for name in os.listdir(tmp_path / 'release'))
 
 

@@ -6,9 +6,9 @@ import zipfile
 
 import pytest
 
-import grade
-import handout
-from grade_intake import MAX_ENTRIES, read_submission
+from teacher import grade
+from teacher import handout
+from teacher.intake import MAX_ENTRIES, read_submission
 
 ROOT = handout.ROOT
 

@@ -10,10 +10,10 @@ import socket
 
 import pytest
 
-import grade
-import sandbox
-from grade_run import Limits
-from handout import case_files, make_release
+from teacher import grade
+from teacher import sandbox
+from teacher.run import Limits
+from teacher.handout import case_files, make_release
 from test_grade import folder, mutate, own_files
 
 SUPPORT = sandbox.support()
@@ -33,7 +33,7 @@ def _init(self, *a, **k):
 _r.TestReport.__init__ = _init
 '''
 PATCH_PLUGIN = '''try:
-    import grade_plugin as _plugin
+    import teacher.plugin as _plugin
     _plugin.Recorder.pytest_runtest_logreport = lambda self, report: None
 except ImportError:
     pass
@@ -100,8 +100,8 @@ def graded(tmp_path_factory, listeners):
     own, out, work = own_files(), root / 'out', root / 'work'
     work.mkdir()
     port, unix_path, _ = listeners
-    hidden = os.path.join(ROOT, 'tests_hidden', 'test_hidden_case1.py')
-    leak = READ.format(paths=[hidden, os.path.join(ROOT, 'criterion.py'), '../tests_hidden/test_hidden_case1.py'])
+    hidden = os.path.join(ROOT, 'teacher', 'tests_hidden', 'test_hidden_case1.py')
+    leak = READ.format(paths=[hidden, os.path.join(ROOT, 'criterion.py'), '../teacher/tests_hidden/test_hidden_case1.py'])
     subs = {
         'own': own, 'release': release,
         'forged_report': with_prefix(release, 'criterion.py', FORGED_REPORT),
@@ -144,7 +144,7 @@ def test_healthy_submissions_are_unchanged_by_the_hostile_ones(graded):
 
 
 @pytest.mark.parametrize('name, said', [
-    ('forged_report', 'the submission imported _pytest'), ('patch_plugin', 'tried to import grade_plugin'),
+    ('forged_report', 'the submission imported _pytest'), ('patch_plugin', 'tried to import teacher'),
     ('record_channel', 'forged?'), ('patch_numpy', "replaced numpy's allclose, isfinite")])
 def test_a_forged_verdict_earns_no_more_than_the_release_and_is_flagged(graded, name, said):
     rows, _, out = graded

@@ -1,5 +1,5 @@
-"""The worker's wire format (grade_worker.py): plain data both ways, never pickle, every size capped;
-and grade.py's refusal to grade without a sandbox unless told. Teacher-only (not in a release)."""
+"""The worker's wire format (teacher/worker.py): plain data both ways, never pickle, every size capped;
+and teacher.grade's refusal to grade without a sandbox unless told. Teacher-only (not in a release)."""
 import io
 import json
 import pickle
@@ -7,9 +7,9 @@ import pickle
 import numpy as np
 import pytest
 
-import grade
-import sandbox
-from grade_worker import MAX_HEADER_BYTES, ProtocolError, read_message, write_message
+from teacher import grade
+from teacher import sandbox
+from teacher.worker import MAX_HEADER_BYTES, ProtocolError, read_message, write_message
 
 
 def message(value):

@@ -1,4 +1,4 @@
-"""The student release's README (release_readme.py through handout.py) in both languages, and the
+"""The student release's README (teacher/release_readme.py through teacher/handout.py) in both languages, and the
 release's report stopping at a TODO left undone (each release made inside tmp_path)."""
 import os
 import re
@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-import handout
-import release_readme
-from grade_intake import read_submission
+from teacher import handout
+from teacher import release_readme
+from teacher.intake import read_submission
 
 ROOT = handout.ROOT
 STOP = re.compile(r'python -m report: stopped: \w+\.py: TODO [\w.]+ — not implemented yet')

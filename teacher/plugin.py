@@ -2,8 +2,8 @@
 
 The grading process holds the teacher's files, never the submission's: with `worker` settings the
 Recorder makes tests/probes.py send every call of the student's code to the submission's sandboxed
-worker (grade_remote.RemoteProbes) and gives the rng fixture the seed drawn for this grading.
-grade_run.py never imports this module: it reads its source once, at start, and sends it with
+worker (teacher.remote.RemoteProbes) and gives the rng fixture the seed drawn for this grading.
+run.py never imports this module: it reads its source once, at start, and sends it with
 the run's settings through the child's stdin; the child's bootstrap (BOOTSTRAP below) sets the
 resource limits, closes stdin, executes this source and calls pytest.main(args, plugins=[Recorder]).
 No file of the plugin lies where the submission runs, and the key that signs the records never
@@ -37,7 +37,7 @@ def _on_alarm(signum, frame):
 
 def _plain(message):
     """The message without the exception's name when that says nothing to a student."""
-    for prefix in ('Failed: ', 'grade_remote.SubmissionError: '):
+    for prefix in ('Failed: ', 'teacher.remote.SubmissionError: '):
         message = message[len(prefix):] if message.startswith(prefix) else message
     return message
 
@@ -56,17 +56,16 @@ class Recorder:
         config.option.grade_seed = self._seed
 
     def pytest_sessionstart(self, session):
-        """Route tests/probes.py's calls to the submission's worker (see grade_remote.py)."""
+        """Route tests/probes.py's calls to the submission's worker (see remote.py)."""
         if self._worker is None:
             return
         import sys
-        import grade_remote
-        import sandbox
+        from teacher import remote, sandbox
         sys.path.insert(0, os.path.abspath('tests'))
         import probes
         settings = dict(self._worker)
         support = settings.pop('support')
-        self._remote = grade_remote.RemoteProbes(
+        self._remote = remote.RemoteProbes(
             limits=sandbox.Limits(**settings.pop('limits')), support=support and sandbox.Support(**support),
             note=lambda text: self._write('note', message=text), **settings)
         probes.use(self._remote)
@@ -133,9 +132,9 @@ for name, (soft, hard) in settings.pop("limits").items():
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 sys.stdin.close()
 os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-sys.path.append(settings.pop("grader"))   # grade_remote, sandbox, grade_worker: the teacher's, trusted
-namespace = {"__name__": "grade_plugin"}
-exec(compile(settings.pop("plugin"), "grade_plugin.py", "exec"), namespace)
+sys.path.append(settings.pop("grader"))   # the teacher's checkout, for teacher/: trusted
+namespace = {"__name__": "teacher.plugin"}
+exec(compile(settings.pop("plugin"), "teacher/plugin.py", "exec"), namespace)
 plugin = namespace["Recorder"](settings.pop("key"), **settings.pop("recorder"))
 args = settings.pop("args")
 del settings, namespace

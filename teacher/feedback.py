@@ -11,7 +11,7 @@ import os
 import re
 
 from files import write_atomic
-from grade_intake import MAX_ENTRIES, SHOWN_IGNORED
+from teacher.intake import MAX_ENTRIES, SHOWN_IGNORED
 
 EXPLAIN = [   # (found in a failure's message, flag, what it means for the student, keep the message too)
     ('importing your files failed: took longer', 'timeout', 'importing your files took longer than the per-test '

@@ -1,11 +1,11 @@
-"""Teacher-only tests, run by grade.py (never in a student release): fixtures and helpers shared by them."""
+"""Teacher-only tests, run by teacher/grade.py (never in a student release): fixtures and helpers shared by them."""
 import os
 import sys
 
 import numpy as np
 import pytest
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
 sys.path.insert(0, os.path.join(ROOT, 'tests'))   # gradcheck.py, shared with the student tests
 
 

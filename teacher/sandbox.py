@@ -29,7 +29,7 @@ CGROUP_ROOT = '/sys/fs/cgroup/unified'   # cgroup v2 on a hybrid host; /sys/fs/c
 FIRST_UID = 61000                         # slot k runs as uid FIRST_UID + k
 PROCESSES = 64
 SCRATCH_BYTES = 64 * 1024 * 1024
-WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'grade_worker.py')
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'worker.py')   # bound as /grader/grade_worker.py
 
 
 @dataclass

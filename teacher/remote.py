@@ -1,8 +1,8 @@
 """The trusted side's end of a submission's worker: probes.run sent to the sandbox, the outputs back.
 
-grade_plugin's Recorder installs a RemoteProbes as tests/probes.py's runner in the grading process,
+plugin.py's Recorder installs a RemoteProbes as tests/probes.py's runner in the grading process,
 which holds the teacher's files, not the submission's: every call of the student's code in a test
-becomes a request to the worker (grade_worker.py), started in the sandbox (sandbox.py) at the first
+becomes a request to the worker (worker.py), started in the sandbox (sandbox.py) at the first
 call and again after it died. What comes back is only data, checked against the wire format's caps;
 the test compares it with the reference's numbers in this process. A worker that hangs is stopped by
 the test's timer (GradeTimeout, raised here while waiting); one whose imports hang or crash is not
@@ -14,8 +14,8 @@ import signal
 import subprocess
 import sys
 
-import sandbox
-from grade_worker import ProtocolError, read_message, write_message
+from teacher import sandbox
+from teacher.worker import ProtocolError, read_message, write_message
 
 MAX_REPLY_BYTES = 64 * 1024 * 1024
 MAX_STARTS = 12

@@ -2,11 +2,11 @@
 
 `Template` holds the release of a case with the hidden tests, in memory, made once. `run_submission`
 writes two folders: the grading folder, the release with the hidden tests and the teacher's own case
-files, where pytest runs in a child process (see grade_plugin.BOOTSTRAP) with a memory, CPU-time and
+files, where pytest runs in a child process (see plugin.BOOTSTRAP) with a memory, CPU-time and
 file-size limit, a per-test timer and a wall-clock budget; and the worker's folder, the release's
 modules with the submitted case files and tests/probes.py, which the sandboxed worker
-(grade_worker.py, sandbox.py) sees read-only. The grading process never imports the submission: the
-tests reach it through probes.run, answered by the worker (grade_remote.py). Should the grading process
+(worker.py, sandbox.py) sees read-only. The grading process never imports the submission: the
+tests reach it through probes.run, answered by the worker (remote.py). Should the grading process
 die or hang all the same, the test (or test file) it was running is noted as the cause and pytest runs
 again without it and without the tests already recorded, until the session finishes or the budget is
 spent. Afterwards the grading folder is compared with the template (a changed file there would be a
@@ -25,12 +25,11 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-import grade_plugin
-import sandbox
-from handout import case_files, make_release
+from teacher import plugin, sandbox
+from teacher.handout import case_files, make_release
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-HIDDEN = 'tests_hidden'
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # the teacher's checkout
+HIDDEN = 'teacher/tests_hidden'   # the hidden tests, at the same place in the checkout and the grading folder
 MAX_ATTEMPTS = 12
 WORKER_TESTS = 'tests/probes.py'   # the one file of tests/ the worker needs
 
@@ -58,9 +57,9 @@ class Run:
 
 
 class Template:
-    """The release of `case` plus tests_hidden/, as {relative path: bytes}, and its test files."""
+    """The release of `case` plus teacher/tests_hidden/, as {relative path: bytes}, and its test files."""
 
-    def __init__(self, case, source_dir=HERE, work=None):
+    def __init__(self, case, source_dir=ROOT, work=None):
         self.case, self.case_files = case, case_files(case, source_dir)
         folder = tempfile.mkdtemp(prefix='release-', dir=work)
         try:
@@ -157,14 +156,14 @@ def _attempt(sandbox, home, test_files, limits, seconds, skip, ignore, run, work
     results_path, output_path = os.path.join(home, 'results'), os.path.join(home, 'output')
     results = os.open(results_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     for_child = os.open(results_path, os.O_WRONLY | os.O_APPEND)   # it can add records, not rewrite them
-    plugin = _read_bytes(grade_plugin.__file__).decode('utf-8')
-    settings = {'limits': _rlimits(limits, seconds), 'plugin': plugin, 'key': key, 'grader': HERE,
+    settings = {'limits': _rlimits(limits, seconds), 'plugin': _read_bytes(plugin.__file__).decode('utf-8'),
+                'key': key, 'grader': ROOT,
                 'recorder': {'fd': for_child, 'timeout': limits.per_test, 'skip': sorted(skip), **worker_settings},
                 'args': ['-c', 'pytest.ini', '--rootdir', '.', '-p', 'no:cacheprovider', '-q', '-o', 'addopts=',
                          '--continue-on-collection-errors', '--show-capture=no', '--tb=short',
                          '--basetemp', os.path.join('tmp', 'pytest')] + [f for f in test_files if f not in ignore]}
     with open(output_path, 'wb') as output:
-        child = subprocess.Popen([sys.executable, '-I', '-B', '-c', grade_plugin.BOOTSTRAP], cwd=sandbox,
+        child = subprocess.Popen([sys.executable, '-I', '-B', '-c', plugin.BOOTSTRAP], cwd=sandbox,
                                  env=_environment(sandbox), stdin=subprocess.PIPE, stdout=output,
                                  stderr=subprocess.STDOUT, pass_fds=(for_child,), start_new_session=True)
         os.close(for_child)

@@ -4,7 +4,7 @@ A release is a complete starting point, so its README walks a student through it
 virtual environment, the TODOs of the case and what is given, the checks, the notebooks, the report,
 and exactly what to hand in. `TEXT` holds every sentence once per language (the course is taught in
 Chinese); the lists (files, TODOs, commands, tables) are built once, from the release's facts that
-handout.py gathers, so both languages always name the same things. Commands and code stay as they are.
+teacher/handout.py gathers, so both languages always name the same things. Commands and code stay as they are.
 """
 import ast
 import json

@@ -1,4 +1,4 @@
-"""Solution regions in the project's modules: the marker lines, parsed and checked (see handout.py).
+"""Solution regions in the project's modules: the marker lines, parsed and checked (see teacher/handout.py).
 
     ### BEGIN SOLUTION case 2 (given in 1)
     ...the solution...

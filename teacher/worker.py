@@ -1,6 +1,6 @@
 """The submission's side of grading: a worker that imports the student's files and answers probe requests.
 
-The grader's trusted side (grade_remote.py) never imports a submission. It starts this script per
+The grader's trusted side (remote.py) never imports a submission. It starts this script per
 submission inside the sandbox (sandbox.py), in a read-only copy of the release holding the submitted
 case files, and sends requests on the worker's stdin: a probe of tests/probes.py and its inputs. The
 worker runs the probe on the student's code and sends back the outputs; the trusted side compares them
@@ -26,7 +26,7 @@ import numpy as np
 
 MAX_HEADER_BYTES = 1_000_000
 KINDS = 'biufU'    # bool, integers, floats, strings: the dtypes an array may have on the wire
-WATCHED = ('_pytest', 'pytest', 'pluggy', 'grade', 'handout', 'ctypes')   # modules a submission has no need of
+WATCHED = ('_pytest', 'pytest', 'pluggy', 'teacher', 'grade', 'handout', 'ctypes')   # modules a submission has no need of
 
 
 class ProtocolError(ValueError):
