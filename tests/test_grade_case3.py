@@ -10,7 +10,7 @@ import pytest
 import grade
 import sandbox
 from grade_run import Limits
-from test_grade import folder, mutate, own_files
+from test_grade import feedback, grade_folders, mutate, own_files
 
 SUPPORT = sandbox.support()
 pytestmark = [pytest.mark.skipif(
@@ -27,8 +27,7 @@ NUMERICAL = TESTS + 'test_conv_gradients_match_the_numerical_ones'
 def graded(tmp_path_factory):
     """({name: row of grades.csv}, problems, out folder) of case 3's grading of the planted submissions."""
     root = tmp_path_factory.mktemp('case3')
-    own, out, work = own_files(3), root / 'out', root / 'work'
-    work.mkdir()
+    own = own_files(3)
     subs = {
         'own': own,
         'flipped_kernel': {**own, 'conv.py': mutate(
@@ -38,13 +37,7 @@ def graded(tmp_path_factory):
             own['conv.py'], 'return padded[:, p:p + H, p:p + Wd].transpose(0, 3, 1, 2)',
             'return padded.transpose(0, 3, 1, 2)')},
     }
-    paths = [folder(root, name, files) for name, files in subs.items()]
-    rows, problems = grade.grade(paths, 3, str(out), LIMITS, work=str(work))
-    return {row['name']: row for row in rows}, problems, out
-
-
-def feedback(out, name):
-    return (out / f'{name}.txt').read_text()
+    return grade_folders(root, 3, subs, LIMITS)
 
 
 def test_the_teachers_own_files_earn_full_marks_in_the_sandbox(graded):
