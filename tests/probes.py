@@ -235,6 +235,68 @@ def train_mlp(x, labels, x_test, hidden, epochs, learning_rate, momentum, weight
     return {'scores': _copy(net.forward(x_test))}
 
 
+def _conv(x, W, b, pad, stride):
+    """A float64 ConvLayer with the weights W (F, C, kh, kw) and b (F,), for x (N, C, H, W)."""
+    import conv
+    layer = conv.ConvLayer(W.shape[1], W.shape[0], W.shape[2:], pad, stride=stride, dtype=np.float64)
+    layer.W, layer.b = W.copy(), b.copy()
+    return layer
+
+
+def conv_forward(x, W, b, pad, stride):
+    """u (N, F, Ho, Wo) of ConvLayer.forward (training mode: ConvLayer.correlate)."""
+    return {'u': _copy(_conv(x, W, b, pad, stride).forward(x.copy()))}
+
+
+def conv_backward(x, W, b, pad, stride, delta, alone=False):
+    """dE/dx, grad_W, grad_b from backward(δ) after forward(x); alone: backward's own TODO, dE/dx,
+    with only what forward keeps set (the patch matrix, x's shape) and gradients not called."""
+    layer = _conv(x, W, b, pad, stride)
+    if alone:
+        layer.cols, layer.input_shape = layer.patches(x.copy()), x.shape
+        layer.gradients = lambda delta: None
+    else:
+        layer.forward(x.copy())
+    dx = layer.backward(delta.copy())
+    return {'dx': _copy(dx), 'grad_W': _copy(layer.grad_W), 'grad_b': _copy(layer.grad_b)}
+
+
+def conv_gradients(x, W, b, pad, stride, delta):
+    """ConvLayer.gradients alone, with the patch matrix and x's shape set as forward keeps them."""
+    layer = _conv(x, W, b, pad, stride)
+    layer.cols, layer.input_shape = layer.patches(x.copy()), x.shape
+    layer.gradients(delta.copy())
+    return {'grad_W': _copy(layer.grad_W), 'grad_b': _copy(layer.grad_b)}
+
+
+def pool_backward(x, delta, kernel):
+    """y of MaxPoolingLayer(kernel).forward(x) and dE/dx of its backward(δ) after it."""
+    import pooling
+    layer = pooling.MaxPoolingLayer(kernel)
+    y = layer.forward(x.copy())
+    return {'y': _copy(y), 'dx': _copy(layer.backward(delta.copy()))}
+
+
+def train_convnet(x, labels, x_test, epochs, learning_rate, batch):
+    """Scores (N_test, 10) of conv 3×3×8 -> ReLU -> pool 2 -> flatten -> FC after Adam on (x (N, 784), labels)."""
+    import criterion
+    import layers
+    import network
+    import optimizer
+    net = network.Network([layers.ReshapeLayer.to_images(), layers.ConvLayer(1, 8, 3, 1, rng=0), layers.ReLULayer(),
+                           layers.MaxPoolingLayer(2), layers.ReshapeLayer((None, 8, 14, 14), (None, 1568)),
+                           layers.FCLayer(1568, 10, rng=1)])
+    loss_layer, adam = criterion.SoftmaxCrossEntropyLossLayer(), optimizer.Adam(net, learning_rate)
+
+    def step(inputs, targets):
+        loss_layer.forward(net.forward(inputs), targets)
+        net.backward(loss_layer.backward(), input_grad=False)
+        adam.step()
+    _train(net, step, x, labels, epochs, batch)
+    net.eval()
+    return {'scores': _copy(net.forward(x_test))}
+
+
 def _scalar(value):
     return None if value is None else float(np.asarray(value, np.float64).reshape(-1)[0]) if np.size(value) == 1 \
         else _copy(value)
@@ -243,4 +305,4 @@ def _scalar(value):
 PROBES = {function.__name__: function for function in (
     softmax_parts, softmax_classifier, loss_forward, loss_gradient, loss_backward, regression_loss, regression_gradients,
     fc_forward, fc_gradients, fc_backward, activation, activation_backward, sgd_trajectory,
-    train_softmax_regression, train_mlp)}
+    train_softmax_regression, train_mlp, conv_forward, conv_gradients, conv_backward, pool_backward, train_convnet)}

@@ -5,15 +5,15 @@ Each TODO has a test that calls it alone against a plain loop written here from 
 gradient check runs forward and backward together. One not done yet fails with "not implemented
 yet", a wrong one with a diagnosis: the usual mistakes of a convolution (kernel flipped against the
 forward, padding forgotten in backward, bias gradient not summed over N, H, W) and of pooling
-(gradient sent to every tied cell) are named.
+(gradient sent to every tied cell) are named. The code under test is called through tests/probes.py.
 """
 import numpy as np
 import pytest
 
+import probes
 from conv import conv2d_reference
 from diagnose import compare, diagnose_steps, todo
-from gradcheck import numerical_gradient
-from layers import ConvLayer, MaxPoolingLayer
+from gradcheck import numerical_gradient_at
 
 SHAPES = {'pad 1, stride 1': ((2, 3, 5, 6), 4, 3, 1, 1), 'pad 1, stride 2': ((2, 2, 7, 5), 3, 3, 1, 2),
           'pad 0, 2x2 kernel': ((3, 2, 4, 6), 2, 2, 0, 1)}
@@ -26,18 +26,13 @@ FLIPPED = ('kernel flipped against the forward: the forward is a cross-correlati
 
 
 def conv_case(name, rng):
-    """(layer (float64, random bias), x, δ) for one of SHAPES."""
-    shape, filters, kernel, pad, stride = SHAPES[name]
-    layer = ConvLayer(shape[1], filters, kernel, pad, stride=stride, init='gaussian', std=1.0, rng=rng,
-                      dtype=np.float64)
-    layer.b = rng.standard_normal(filters)
-    x = rng.standard_normal(shape)
-    return layer, x, rng.standard_normal(layer.output_shape(shape))
-
-
-def keep_forward_state(layer, x):
-    """What the forward pass keeps for backward, without running it: the patch matrix and x's shape."""
-    layer.cols, layer.input_shape = layer.patches(x), x.shape
+    """{x (N, C, H, W), W (F, C, k, k), b (F,), pad, stride, δ (N, F, Ho, Wo)} in float64, for one of SHAPES:
+    the inputs of the conv_* probes."""
+    (N, C, H, Wd), filters, kernel, pad, stride = SHAPES[name]
+    Ho, Wo = (H + 2 * pad - kernel) // stride + 1, (Wd + 2 * pad - kernel) // stride + 1
+    return {'W': rng.standard_normal((filters, C, kernel, kernel)), 'b': rng.standard_normal(filters),
+            'x': rng.standard_normal((N, C, H, Wd)), 'pad': pad, 'stride': stride,
+            'delta': rng.standard_normal((N, filters, Ho, Wo))}
 
 
 def backward_loops(delta, x, W, stride, pad):
@@ -55,45 +50,48 @@ def backward_loops(delta, x, W, stride, pad):
     return dxp, grad_W, delta.sum(axis=(0, 2, 3))
 
 
+def without(case, *names):
+    return {key: value for key, value in case.items() if key not in names}
+
+
 @pytest.mark.parametrize('name', SHAPES)
 def test_conv_forward_is_the_cross_correlation(name, rng):
-    layer, x, _ = conv_case(name, rng)
+    case = conv_case(name, rng)
+    x, W, b, pad, stride = case['x'], case['W'], case['b'], case['pad'], case['stride']
     with todo(FORWARD):
-        u = layer.forward(x)
-    W, b = layer.W, layer.b
+        u = probes.run('conv_forward', **without(case, 'delta'))['u']
     diagnose_steps('ConvLayer.forward: u', [u], {
-        None: [conv2d_reference(x, W, b, layer.stride, layer.pad)],
-        FLIPPED: [conv2d_reference(x, W[:, :, ::-1, ::-1], b, layer.stride, layer.pad)],
+        None: [conv2d_reference(x, W, b, stride, pad)],
+        FLIPPED: [conv2d_reference(x, W[:, :, ::-1, ::-1], b, stride, pad)],
         'bias missing: u = P W₂ᵀ + b, b (F,) added to every output pixel of its filter':
-            [conv2d_reference(x, W, 0 * b, layer.stride, layer.pad)]}, len(x))
+            [conv2d_reference(x, W, 0 * b, stride, pad)]}, len(x))
 
 
 @pytest.mark.parametrize('name', SHAPES)
 def test_conv_gradients_are_the_sums_over_the_batch_and_the_pixels(name, rng):
-    layer, x, delta = conv_case(name, rng)
-    keep_forward_state(layer, x)
+    case = conv_case(name, rng)
     with todo(GRADIENTS):
-        layer.gradients(delta.copy())
-    _, grad_W, grad_b = backward_loops(delta, x, layer.W, layer.stride, layer.pad)
-    if np.shape(layer.grad_b) != grad_b.shape:
-        pytest.fail(f'ConvLayer.gradients: grad_b has shape {np.shape(layer.grad_b)}, expected {grad_b.shape}. '
+        out = probes.run('conv_gradients', **case)
+    _, grad_W, grad_b = backward_loops(case['delta'], case['x'], case['W'], case['stride'], case['pad'])
+    n = len(case['x'])
+    if np.shape(out['grad_b']) != grad_b.shape:
+        pytest.fail(f'ConvLayer.gradients: grad_b has shape {np.shape(out["grad_b"])}, expected {grad_b.shape}. '
                     'Diagnosis: bias gradient not summed over N, H and W: grad_b[f] = Σ_n Σ_y Σ_x δ[n, f, y, x], '
                     'one number per filter (with δ as rows (N·Ho·Wo, F): the sum over axis 0)', pytrace=False)
-    compare('ConvLayer.gradients: grad_b', layer.grad_b, grad_b, len(x))
-    diagnose_steps('ConvLayer.gradients: grad_W', [layer.grad_W],
-                   {None: [grad_W], FLIPPED: [grad_W[:, :, ::-1, ::-1]]}, len(x))
+    compare('ConvLayer.gradients: grad_b', out['grad_b'], grad_b, n)
+    diagnose_steps('ConvLayer.gradients: grad_W', [out['grad_W']],
+                   {None: [grad_W], FLIPPED: [grad_W[:, :, ::-1, ::-1]]}, n)
 
 
 @pytest.mark.parametrize('name', SHAPES)
 def test_conv_backward_is_the_gradient_of_the_input(name, rng):
-    layer, x, delta = conv_case(name, rng)
-    keep_forward_state(layer, x)
-    layer.gradients = lambda delta: None   # backward's own TODO alone: dE/dx
+    case = conv_case(name, rng)
+    x, W, delta, p, stride = case['x'], case['W'], case['delta'], case['pad'], case['stride']
     with todo(BACKWARD):
-        dx = layer.backward(delta.copy())
-    p, (H, Wd) = layer.pad, x.shape[2:]
-    dxp = backward_loops(delta, x, layer.W, layer.stride, p)[0]
-    flipped = backward_loops(delta, x, layer.W[:, :, ::-1, ::-1], layer.stride, p)[0]
+        dx = probes.run('conv_backward', **case, alone=True)['dx']   # backward's own TODO alone: dE/dx
+    H, Wd = x.shape[2:]
+    dxp = backward_loops(delta, x, W, stride, p)[0]
+    flipped = backward_loops(delta, x, W[:, :, ::-1, ::-1], stride, p)[0]
     forgot = ('padding forgotten in backward: the forward ran on xp, x with p = {} zeros around it; dE/dx is '
               'dE/dxp without that border, dE/dxp[:, :, p:p + H, p:p + W]').format(p)
     candidates = {None: [dxp[:, :, p:p + H, p:p + Wd]], FLIPPED: [flipped[:, :, p:p + H, p:p + Wd]]}
@@ -103,19 +101,22 @@ def test_conv_backward_is_the_gradient_of_the_input(name, rng):
 
 
 def test_conv_gradients_match_the_numerical_ones(rng):
-    layer, x, delta = conv_case('pad 1, stride 2', rng)
-    objective = lambda: float(np.sum(layer.forward(x) * delta))
+    """backward after forward against the central differences of E = Σ u · δ (so dE/du = δ)."""
+    case = conv_case('pad 1, stride 2', rng)
     with todo(FORWARD):
-        objective()
+        probes.run('conv_forward', **without(case, 'delta'))
     with todo(BACKWARD):
-        dx = layer.backward(delta.copy())
-    compare('ConvLayer.backward: dE/dx', dx, numerical_gradient(objective, x), len(x), what='numerical')
-    for name in ('W', 'b'):
-        numerical = numerical_gradient(objective, getattr(layer, name))
-        objective()
-        layer.backward(delta.copy())
-        compare(f'ConvLayer.gradients: grad_{name}', getattr(layer, 'grad_' + name), numerical, len(x),
-                what='numerical')
+        out = probes.run('conv_backward', **case)
+    for name, key in (('x', 'dx'), ('W', 'grad_W'), ('b', 'grad_b')):
+        label = 'ConvLayer.backward: dE/dx' if name == 'x' else f'ConvLayer.gradients: grad_{name}'
+        numerical = numerical_gradient_at(lambda values: objective_at(case, name, values), case[name])
+        compare(label, out[key], numerical, len(case['x']), what='numerical')
+
+
+def objective_at(case, name, values):
+    """[E = Σ u · δ of the forward pass with case[name] replaced by each of values]: dE/du is δ."""
+    return [float(np.sum(u * case['delta']))
+            for u in probes.outputs('conv_forward', 'u', name, values, **without(case, name, 'delta'))]
 
 
 TIES = np.array([[1., 1., 0., 2.],    # windows: four equal values; the max twice in the second row;
@@ -144,10 +145,8 @@ def first_max(window):
 def test_pooling_backward_sends_each_windows_gradient_to_its_first_maximum(x, delta, rng):
     if x is None:
         x, delta = rng.standard_normal((2, 3, 6, 4)), rng.standard_normal((2, 3, 3, 2))
-    layer = MaxPoolingLayer(2, 0)
-    layer.forward(x)
     with todo('pooling.py: MaxPoolingLayer.backward'):
-        grad = layer.backward(delta.copy())
+        grad = probes.run('pool_backward', x=x, delta=delta, kernel=2)['dx']
     diagnose_steps('MaxPoolingLayer.backward: dE/dx', [grad], {
         None: [pool_routes(x, delta, 2, first_max)],
         'gradient sent to every tied cell: a window passes δ to one cell only, the first maximum in row-major '
@@ -160,20 +159,10 @@ def test_pooling_backward_sends_each_windows_gradient_to_its_first_maximum(x, de
 def test_a_small_convnet_learns_mnist_digits(course_data):
     """conv 3×3×8 -> ReLU -> pool -> flatten -> FC on 2,000 training images, 2 epochs of Adam: only
     a right forward and backward reach 85% on 1,000 test images (chance is 10%)."""
-    from criterion import SoftmaxCrossEntropyLossLayer
-    from layers import FCLayer, ReLULayer, ReshapeLayer
-    from network import Network
-    from optimizer import Adam
     train, test = course_data
-    net = Network([ReshapeLayer.to_images(), ConvLayer(1, 8, 3, 1, rng=0), ReLULayer(), MaxPoolingLayer(2),
-                   ReshapeLayer((None, 8, 14, 14), (None, 1568)), FCLayer(1568, 10, rng=1)])
-    loss, optimizer = SoftmaxCrossEntropyLossLayer(), Adam(net, 0.002)
     with todo(FORWARD), todo(GRADIENTS):
-        for _ in range(2):
-            for start in range(0, 2000, 50):
-                loss.forward(net.forward(train.inputs[start:start + 50]), train.targets[start:start + 50])
-                net.backward(loss.backward(), input_grad=False)
-                optimizer.step()
-        net.eval()
-        loss.forward(net.forward(test.inputs[:1000]), test.targets[:1000])
-    assert loss.acc >= 0.85, f'test accuracy {loss.acc:.3f} after training: expected >= 0.85'
+        scores = probes.run('train_convnet', x=train.inputs[:2000], labels=train.targets[:2000],
+                            x_test=test.inputs[:1000], epochs=2, learning_rate=0.002, batch=50)['scores']
+    labels = np.argmax(test.targets[:1000], axis=1)   # the targets are one-hot rows
+    accuracy = np.mean(np.asarray(scores, np.float64).reshape(len(labels), -1).argmax(axis=1) == labels)
+    assert accuracy >= 0.85, f'test accuracy {accuracy:.3f} after training: expected >= 0.85'

@@ -51,6 +51,21 @@ def own_files(case=1):
     return {name: source(name) for name in case_files(case)}
 
 
+def grade_folders(root, case, subs, limits):
+    """({name: row of grades.csv}, problems, the output folder) of grading, in the sandbox, a submission
+    folder root/name for each {name: {file name: text}} of subs."""
+    out, work = root / 'out', root / 'work'
+    work.mkdir()
+    paths = [folder(root, name, files) for name, files in subs.items()]
+    rows, problems = grade.grade(paths, case, str(out), limits, work=str(work))
+    return {row['name']: row for row in rows}, problems, out
+
+
+def feedback(out, name):
+    """The text of the feedback file of the submission `name` in the output folder."""
+    return (out / f'{name}.txt').read_text()
+
+
 # ---------------------------------------------------------------- intake
 
 def test_zip_members_that_climb_out_are_absolute_links_or_bombs_are_refused(tmp_path):

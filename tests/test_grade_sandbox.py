@@ -14,7 +14,7 @@ from teacher import grade
 from teacher import sandbox
 from teacher.run import Limits
 from teacher.handout import case_files, make_release
-from test_grade import folder, mutate, own_files
+from test_grade import feedback, grade_folders, mutate, own_files
 
 SUPPORT = sandbox.support()
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
@@ -97,8 +97,7 @@ def graded(tmp_path_factory, listeners):
     root = tmp_path_factory.mktemp('hostile')
     make_release(str(root / 'case1'), 1)
     release = {name: (root / 'case1' / name).read_text() for name in case_files(1)}
-    own, out, work = own_files(), root / 'out', root / 'work'
-    work.mkdir()
+    own, out = own_files(), root / 'out'
     port, unix_path, _ = listeners
     hidden = os.path.join(ROOT, 'teacher', 'tests_hidden', 'test_hidden_case1.py')
     leak = READ.format(paths=[hidden, os.path.join(ROOT, 'criterion.py'), '../teacher/tests_hidden/test_hidden_case1.py'])
@@ -126,13 +125,7 @@ def graded(tmp_path_factory, listeners):
             own['optimizer.py'], 'param += self.momentum * v - self.learning_rate * grad', 'param += v'),
             '        if not self.nesterov:\n            param += v', '        if True:\n            param += v')},
     }
-    paths = [folder(root, name, files) for name, files in subs.items()]
-    rows, problems = grade.grade(paths, 1, str(out), LIMITS, work=str(work))
-    return {row['name']: row for row in rows}, problems, out
-
-
-def feedback(out, name):
-    return (out / f'{name}.txt').read_text()
+    return grade_folders(root, 1, subs, LIMITS)
 
 
 def test_healthy_submissions_are_unchanged_by_the_hostile_ones(graded):
