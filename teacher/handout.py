@@ -199,7 +199,9 @@ def student_notebook(path, source_dir=ROOT):
 def student_readme(case, source_dir=ROOT, lang='en'):
     """The release's README.md in `lang` ('en' or 'zh'; release_readme.py writes it)."""
     todos, given = case_regions(case, source_dir)
-    release = modules(source_dir) + sorted(f for f in os.listdir(source_dir) if f.endswith('.ipynb'))
+    packages = [f for f in FOLDERS if os.path.isfile(os.path.join(source_dir, f, '__init__.py'))]
+    release = ([m for m in modules(source_dir) if m[:-3] not in packages]   # not a package's moved-notice shim
+               + [f'{p}/' for p in packages] + sorted(f for f in os.listdir(source_dir) if f.endswith('.ipynb')))
     return release_readme.readme(case, lang, case_files(case, source_dir), todos, given, release,
                                  [t for t in TESTS[case] if t.startswith('test_case')], source_dir)
 

@@ -11,6 +11,7 @@ import json
 import os
 
 LANGS = ('en', 'zh')
+REPORT_GIVEN = (3,)   # the cases whose TODOs the report's runs never call (the CNN case)
 MAIN_NOTEBOOK = {1: 'runner.ipynb', 2: 'mlp.ipynb', 3: 'convnet.ipynb'}   # the notebook each case starts from
 TEXT = {   # key -> {lang: text}; {placeholders} are filled by readme()
     'title': {'en': '# Case {case}: your part', 'zh': '# 案例 {case}：你要完成的部分'},
@@ -85,6 +86,10 @@ TEXT = {   # key -> {lang: text}; {placeholders} are filled by readme()
         'en': 'The report trains with your code: a TODO left undone stops it at once with the TODO\'s name, '
               'for example',
         'zh': '报告用你的代码训练：只要还有 TODO 没有完成，它就会立即停止，并给出该 TODO 的名字，例如'},
+    'report_text_given': {
+        'en': 'The report trains softmax regression and multi-layer perceptrons, which this release gives you '
+              'working; it does not use the ConvNet of your TODOs.',
+        'zh': '报告训练的是 softmax 回归和多层感知机，本发布中这些代码已经给出；它不使用你的 TODO 中的卷积网络。'},
     'handin': {'en': '## 6. Hand in', 'zh': '## 6. 提交'},
     'handin_text': {
         'en': 'The grader takes exactly these files: {files}. It finds each by its name anywhere in what you '
@@ -138,8 +143,9 @@ def readme(case, lang, files, todos, given, release_files, tests, source_dir):
         _bullets(_notebook_lines(release_files, source_dir)),
         say('report'),
         _commands([('python -m report --quick', say('report_quick')), ('python -m report', say('report_full'))]),
-        say('report_text'), _commands([(f'python -m report: stopped: {todos[0][0]}: TODO {todos[0][1]} — not '
-                                        'implemented yet', '')]) if todos else '',
+        say('report_text_given') if case in REPORT_GIVEN else say('report_text'),
+        _commands([(f'python -m report: stopped: {todos[0][0]}: TODO {todos[0][1]} — not implemented yet', '')])
+        if todos and case not in REPORT_GIVEN else '',
         say('handin'), say('handin_text', files=names),
         f'- {say("handin_zip")}\n\n' + _commands([(f'python -m zipfile -c case{case}.zip ' + ' '.join(files), '')],
                                                   indent='      '),
@@ -170,13 +176,19 @@ def _first_line(text):
 
 
 def _module_lines(release_files, case_files, source_dir):
-    """'`name.py`: the first sentence of its docstring' for every module of the release but the case files."""
+    """'`name.py`: the first sentence of its docstring' for every module of the release but the case files,
+    and '`name/`: …' of its package's __init__ for every package ('name/' in release_files)."""
     lines = []
     for name in release_files:
-        if name.endswith('.py') and name not in case_files:
-            with open(os.path.join(source_dir, name), encoding='utf-8') as file:
-                doc = ast.get_docstring(ast.parse(file.read())) or ''
-            lines.append(f'`{name}`: {_first_sentence(doc)}'.rstrip(': '))
+        if name.endswith('/'):
+            path = os.path.join(source_dir, name, '__init__.py')   # a package: its opening docstring
+        elif name.endswith('.py') and name not in case_files:
+            path = os.path.join(source_dir, name)
+        else:
+            continue
+        with open(path, encoding='utf-8') as file:
+            doc = ast.get_docstring(ast.parse(file.read())) or ''
+        lines.append(f'`{name}`: {_first_sentence(doc)}'.rstrip(': '))
     return lines
 
 

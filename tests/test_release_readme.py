@@ -39,10 +39,17 @@ def test_the_readme_names_every_todo_and_the_set_up_check_report_and_hand_in_ste
                     f'python -m pytest tests/test_case{case}.py', 'python -m report --quick', 'python -m report',
                     f'python -m zipfile -c case{case}.zip {" ".join(files)}'):
         assert command in commands(readme), command
-    assert STOP.search(readme) and '.venv\\Scripts\\activate' in readme
+    assert bool(STOP.search(readme)) == (case not in release_readme.REPORT_GIVEN) and '.venv\\Scripts\\activate' in readme
     headings = [line for line in readme.splitlines() if line.startswith('## ')]
     assert [h.split()[1] for h in headings if h[3].isdigit()] == ['1.', '2.', '3.', '4.', '5.', '6.']
     assert bool(HAN.search(''.join(headings))) == (lang == 'zh')
+
+
+@pytest.mark.parametrize('case', handout.CASES)
+def test_the_given_rooms_are_the_release_s_own_and_the_report_is_named_by_its_package(case):
+    given = [line for line in handout.student_readme(case).splitlines() if line.startswith('- `')]
+    assert any(line.startswith('- `report/`: The report wing') for line in given)
+    assert not any(line.startswith(('- `report.py`', '- `handout.py`', '- `grade.py`')) for line in given)
 
 
 @pytest.mark.parametrize('case', handout.CASES)
