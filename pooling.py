@@ -62,11 +62,22 @@ class MaxPoolingLayer(Layer):
         N, C, H, W = self.input_shape
         p = self.pad
         grad = np.zeros((N, H + 2 * p, W + 2 * p, C), delta.dtype).transpose(0, 3, 1, 2)
+        delta = self._like_winner(delta)
         ### BEGIN SOLUTION case 3
         for offset, target in self.offsets(grad):
             target += delta * (self.winner == offset)
         ### END SOLUTION
         return grad[:, :, p:p + H, p:p + W]
+
+    def _like_winner(self, delta):
+        """δ (N, C, Ho, Wo) laid out in memory as self.winner is (contiguous, channels-last after a ConvLayer),
+        copied once if it is not: δ from a ReshapeLayer is (N, C, Ho, Wo)-contiguous, and k² passes that mix
+        the two layouts took 6.8 against 1.2 ms with the copy (second pooling of build_convnet, batch 64)."""
+        if delta.shape != self.winner.shape or delta.strides == tuple(delta.itemsize * s for s in self.winner.strides):
+            return delta
+        matched = np.empty_like(self.winner, dtype=delta.dtype)
+        matched[...] = delta
+        return matched
 
     def _padded(self, Input):
         """Input (N, C, H, W) inside a border of `pad` cells of −∞ (never a maximum), channels-last in memory."""
