@@ -85,6 +85,31 @@ def test_the_patch_matrix_is_freed_after_backward(rng):
         layer.backward(np.ones(layer.output_shape(x.shape)))
 
 
+def test_batches_of_changing_size_reuse_the_patch_memory_without_mixing_them(rng):
+    """Training keeps P's memory across batches: each batch's gradients are still those of a fresh layer."""
+    layer, _ = conv_layer('pad1-stride2', rng)
+    for n in (3, 1, 2):   # a smaller batch after a larger one, then a larger one again
+        x = rng.standard_normal((n,) + CONV_CASES['pad1-stride2'][0][1:])
+        delta = rng.standard_normal(layer.output_shape(x.shape))
+        fresh, _ = conv_layer('pad1-stride2', rng)
+        fresh.forward(x)
+        layer.forward(x)
+        compare('dE/dx', layer.backward(delta), fresh.backward(delta), n, tol=1e-14)
+        compare('grad_W', layer.grad_W, fresh.grad_W, n, tol=1e-14)
+
+
+def test_pooling_backward_takes_a_delta_in_either_memory_layout(rng):
+    """A ConvLayer's output is channels-last in memory, the δ a ReshapeLayer sends back is not."""
+    x, delta = rng.standard_normal((2, 5, 6, 3)), rng.standard_normal((2, 3, 2, 3))
+    channels_last, contiguous = MaxPoolingLayer(2), MaxPoolingLayer(2)
+    channels_last.forward(x.transpose(0, 3, 1, 2))
+    contiguous.forward(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+    want = contiguous.backward(delta)
+    compare('dE/dx', channels_last.backward(delta), want, len(x), tol=1e-14)
+    compare('dE/dx', channels_last.backward(np.ascontiguousarray(delta.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)),
+            want, len(x), tol=1e-14)
+
+
 @pytest.mark.parametrize('kernel, pad, stride, shape', [(2, 0, None, (2, 3, 6, 5)), (3, 1, 2, (2, 2, 7, 6)),
                                                         (2, 1, None, (1, 2, 5, 5))])
 def test_pooling_gradients_match_the_numerical_ones(kernel, pad, stride, shape, rng):
