@@ -1,6 +1,6 @@
 """The pieces of the one training loop that `solver.py` runs: a batch's forward pass, evaluation over
-a loader, the model's mode, Ctrl-C that stops after the batch in a notebook, and the curves'
-split names.
+a loader, the model's mode, Ctrl-C that stops after the batch in a notebook, the curves' split
+names, and the copy of the best epoch's weights (keep-best, early stopping).
 
     forward_batch: case 1  loss, acc = model.forward(x, y)
                    case 2  loss = criterion.forward(net.forward(x), y)   (acc set by the criterion)
@@ -9,6 +9,8 @@ split names.
 import contextlib
 import signal
 import threading
+
+from protocol import arrays_of
 
 
 class DeferInterrupt:
@@ -81,3 +83,23 @@ def mode(model, training):
         yield model
     finally:
         model.train(previous)
+
+
+class BestWeights:
+    """The arrays (parameters and state, e.g. BN's running statistics) of `layers` at the best
+    validation score offered so far; restore() puts them back. Frozen layers are copied too: their
+    state still follows the batches in training."""
+
+    def __init__(self, layers):
+        self.layers, self.score, self.arrays = list(layers), None, {}
+
+    def offer(self, score):
+        """Copy the layers' arrays when `score` (higher is better) beats the best so far."""
+        if self.score is None or score > self.score:
+            self.score = score
+            self.arrays = {(layer, name): getattr(layer, name).copy() for layer in self.layers
+                           for name in arrays_of(layer)}
+
+    def restore(self):
+        for (layer, name), array in self.arrays.items():
+            setattr(layer, name, array.copy())

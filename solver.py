@@ -19,8 +19,7 @@ from course_hint import FirstEpochHint
 from dataloader import NUM_TRAIN, ArrayDataset, DataFormatError, Dataloader, Dataset, as_dataset
 from criterion import METRIC_NAMES, SoftmaxCrossEntropyLossLayer
 from formatting import plural
-from layers import arrays_of
-from loop import Curve, DeferInterrupt, evaluate, forward_batch, mode  # noqa: F401 (importable here)
+from loop import BestWeights, Curve, DeferInterrupt, evaluate, forward_batch, mode  # noqa: F401 (importable here)
 from loss import SoftmaxCrossEntropyLoss
 from network import Network, build_convnet, build_mlp  # noqa: F401 (the course notebooks import them from here)
 from optimizer import RULES
@@ -47,7 +46,7 @@ class Solver:
         self.history.update({key: [] for key in ('learning_rate', 'momentum', 'epoch_time', 'iteration_loss',
                                                  'grad_norms')})
         self.stopped, self.stop_reason = None, None   # 'diverged', 'interrupted' or 'early_stopping'; the message
-        self.best = None   # (val_acc or -val_mse, {(layer, name): copy}) with keep_best or patience
+        self.best = None   # loop.BestWeights of the best validation epoch, with keep_best or patience
         self.display = make_display(self.cfg['display'] if self.cfg['verbose'] else 'none',
                                     METRIC_NAMES[self.metric], self.cfg['display_freq'])
 
@@ -142,7 +141,7 @@ class Solver:
                 raise
             finally:
                 if self.best is not None:
-                    self._restore_best()
+                    self.best.restore()
         return h['train_loss'], h['train_' + self.metric]
 
     def _train_epoch(self, epoch, interrupt):
@@ -186,19 +185,15 @@ class Solver:
         for schedule in self.schedules:
             schedule.update(self.optimizer, epoch + 1, metrics)
         scores = -np.asarray(h['val_' + self.metric]) if self.metric == 'mse' else np.asarray(h['val_acc'])
-        if (self.cfg['keep_best'] or patience) and (self.best is None or scores[-1] > self.best[0]):
-            layers = getattr(self.model, 'layerList', None) or self.optimizer.layers()   # frozen ones too
-            self.best = (scores[-1], {(layer, name): getattr(layer, name).copy()
-                                      for layer in layers for name in arrays_of(layer)})
+        if self.cfg['keep_best'] or patience:
+            if self.best is None:
+                self.best = BestWeights(getattr(self.model, 'layerList', None) or self.optimizer.layers())
+            self.best.offer(scores[-1])
         waited = len(scores) - 1 - int(np.argmax(scores))   # epochs since the first best one
         if patience and waited >= patience:
             return self._stop('early_stopping', f'no better validation {METRIC_NAMES[self.metric]} in '
                               f'{plural(waited, "epoch")}; the weights of epoch {len(scores) - waited} are restored.')
         return True
-
-    def _restore_best(self):
-        for (layer, name), array in self.best[1].items():
-            setattr(layer, name, array.copy())
 
     def _stop(self, kind, reason):
         self.stopped, self.stop_reason = kind, reason

@@ -99,11 +99,12 @@ class Limits:
     processes: int = PROCESSES
 
 
-def _read_only(paths):
-    """bwrap arguments binding each path read-only at the same place, parents made 0755 first."""
-    args, made = [], {'/'}
+def _read_only(paths, made=('/',)):
+    """bwrap arguments binding each path read-only at the same place, parents made 0755 first
+    (but those in `made`, already there)."""
+    args, made, bound = [], set(made), []
     for path in sorted({os.path.realpath(p) for p in paths if p and os.path.exists(p)}):
-        if any(path.startswith(bound + '/') for bound in made if bound != '/'):
+        if any(path.startswith(outer + '/') for outer in bound):
             continue
         parts = path.split('/')[1:-1]
         for depth in range(1, len(parts) + 1):
@@ -113,6 +114,7 @@ def _read_only(paths):
                 made.add(parent)
         args += ['--ro-bind', path, path]
         made.add(path)
+        bound.append(path)
     return args
 
 
@@ -128,10 +130,11 @@ def command(slot, folder, argv, limits, found):
         base += ['--unshare-user', '--uid', '65534', '--gid', '65534']
     system = ['--ro-bind', '/usr', '/usr'] + [arg for link in ('bin', 'lib', 'lib64', 'sbin')
                                               for arg in _link_or_dir('/' + link)]
-    places = (_read_only(p for p in _python_paths() if not p.startswith('/usr/'))
-              + ['--perms', '0755', '--dir', '/grader', '--ro-bind', WORKER, '/grader/grade_worker.py', '--ro-bind', folder, '/sub',
-                 '--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--size', str(SCRATCH_BYTES), '--tmpfs', '/tmp',
-                 '--chdir', '/sub'])
+    # the scratch tmpfs first, so that a Python installation under /tmp (a venv there) is bound on top of it
+    places = (['--perms', '1777', '--size', str(SCRATCH_BYTES), '--tmpfs', '/tmp']
+              + _read_only((p for p in _python_paths() if not p.startswith('/usr/')), made=('/', '/tmp'))
+              + ['--perms', '0755', '--dir', '/grader', '--ro-bind', WORKER, '/grader/grade_worker.py',
+                 '--ro-bind', folder, '/sub', '--proc', '/proc', '--dev', '/dev', '--chdir', '/sub'])
     environment = [arg for name, value in (('PATH', '/usr/bin:/bin'), ('HOME', '/tmp'), ('TMPDIR', '/tmp'),
                                            ('MPLCONFIGDIR', '/tmp'), ('MPLBACKEND', 'Agg'), ('LANG', 'C.UTF-8'),
                                            ('OPENBLAS_NUM_THREADS', '1'), ('OMP_NUM_THREADS', '1'))

@@ -1,6 +1,7 @@
 """The worker's wire format (teacher/worker.py): plain data both ways, never pickle, every size capped;
 and teacher.grade's refusal to grade without a sandbox unless told. Teacher-only (not in a release)."""
 import io
+import os
 import json
 import pickle
 
@@ -58,3 +59,12 @@ def test_grading_without_a_sandbox_is_refused_unless_chosen(monkeypatch, tmp_pat
     assert 'bubblewrap (bwrap) is not installed' in err and 'Pass --no-sandbox' in err
     assert not (tmp_path / 'out').exists()
     assert grade.run_notes(None).startswith('no sandbox (--no-sandbox)')
+
+
+def test_a_python_installation_under_tmp_is_bound_over_the_sandbox_scratch(tmp_path):
+    """CI's venv may live in a clone under /tmp, where the sandbox mounts its scratch tmpfs: the scratch
+    comes first and the installation is bound on top of it (else the worker's python is not found)."""
+    venv = tmp_path / 'clone' / '.venv'
+    venv.mkdir(parents=True)
+    args = sandbox._read_only([str(venv)], made=('/', os.path.dirname(str(tmp_path))))
+    assert ['--ro-bind', str(venv), str(venv)] == args[-3:]

@@ -196,7 +196,7 @@ def test_keep_best_keeps_a_frozen_batch_norm_layers_statistics_too(blobs):
     runner = Solver({'data': blobs, 'model': net, 'criterion': SoftmaxCrossEntropyLossLayer(), 'max_epoch': 2,
                      'keep_best': True, 'verbose': False})
     runner.train()
-    assert {name for layer, name in runner.best[1] if layer is norm} == {'gamma', 'beta', 'running_mean',
+    assert {name for layer, name in runner.best.arrays if layer is norm} == {'gamma', 'beta', 'running_mean',
                                                                         'running_var'}
 
 
