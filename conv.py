@@ -18,8 +18,9 @@ u = P W₂ᵀ + b with W₂ = W as (F, kh·kw·C). Backward, with δ as rows (N�
 grad_W₂ = δᵀ P (the same patch matrix), grad_b = Σ δ, and dE/dP = δ W₂, computed one kernel
 offset (i, j) at a time (δ W[:, :, i, j], one GEMM each) and added into the padded input gradient
 by one strided slice per offset (col2im, no np.add.at). The arrays are kept channels-last in memory, (N, H, W, C), and handed on as
-(N, C, H, W) views, so none of these steps transposes a large array. P is freed after backward,
-and in eval mode the forward pass runs in chunks of EVAL_CHUNK images, so memory stays bounded.
+(N, C, H, W) views, so none of these steps transposes a large array. self.cols lets P go after
+backward (training keeps its memory for the next batch, see _cols_memory), and in eval mode the forward
+pass runs in chunks of EVAL_CHUNK images, so memory stays bounded.
 """
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
