@@ -6,6 +6,7 @@ stopped, said, and cost nothing to the others). Skipped where the sandbox cannot
 bubblewrap, or not root); CI installs bubblewrap and runs as root.
 """
 import os
+import re
 import socket
 
 import pytest
@@ -153,13 +154,14 @@ def test_reading_the_solution_or_the_hidden_tests_gets_nothing(graded):
 
 
 @pytest.mark.parametrize('name, path, said', [
-    ('write_checkout', os.path.join(ROOT, 'intruder.txt'), 'No such file or directory'),
+    # a checkout under /tmp has its venv's folders inside the sandbox (root's, read-only for the worker)
+    ('write_checkout', os.path.join(ROOT, 'intruder.txt'), 'No such file or directory|Permission denied'),
     ('write_out', None, 'No such file or directory'),
     ('tcp', None, 'ConnectionRefusedError'), ('unix', None, 'No such file or directory')])
 def test_writes_and_connections_out_of_the_sandbox_are_stopped_and_said(graded, listeners, name, path, said):
     rows, _, out = graded
     text = feedback(out, name)
-    assert f'importing criterion.py raised' in text and said in text, text
+    assert f'importing criterion.py raised' in text and re.search(said, text), text
     assert rows[name]['score'] < rows[name]['max']
     assert not os.path.exists(path or out / 'intruder.txt')
     for listener in listeners[2]:
