@@ -1,4 +1,4 @@
-"""The checks of `python solver.py` (solver.main): whatever could fail after training is checked
+"""`python solver.py` (solver.main calls main here): whatever could fail after training is checked
 before it starts, and every message names the flag the user typed, not the cfg key behind it.
 
     FlagNames      spells settings in a config.SettingError's message: --epochs 2.5, not cfg['max_epoch']
@@ -6,21 +6,23 @@ before it starts, and every message names the flag the user typed, not the cfg k
     prepare_data   the MNIST files: downloaded only into the default data/, elsewhere only with --download
     build_model    {'model', 'criterion'} of --hidden, --activation, --loss, --dropout, --batch-norm
     run            train, test, then the curves figure (--plot) and the weights (--save)
+    main           the whole command: parse, check, build the Solver, run
 
 Usage errors (a value no run could use) are ValueErrors; a missing file or folder is an OSError,
-which solver.main reports in one line with exit status 1 and no usage block.
+which main reports in one line with exit status 1 and no usage block.
 """
 import os
 
 import numpy as np
 
-from config import CFG_KEYS, CfgNames
+from config import CFG_KEYS, CfgNames, SettingError, check_cfg, parse_args
 from criterion import METRIC_NAMES, EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
-from dataloader import download, missing_files
+from dataloader import DataFormatError, download, missing_files
 from files import write_atomic
 from formatting import plural
 from idx import missing_message
 from network import build_convnet, build_mlp
+from solver import Solver
 
 DEFAULT_ROOT = CFG_KEYS['data_root'][0]
 
@@ -155,3 +157,29 @@ def _write_outputs(args, solver, test_acc):
     if args.save:
         solver.model.save(args.save)
         print(f'Weights saved to {args.save}')
+
+
+def main(argv=None):
+    """`python solver.py [flags]`: train, test, write the curves (and weights); see --help.
+
+    Everything that could fail is checked before training. Exit status 2: a flag's value (with the
+    usage); 1: a missing or unreadable file or folder, or a diverged run; 130: Ctrl-C.
+    """
+    parser, args = parse_args(argv)
+    try:
+        check_paths(args)
+        cfg = {key: value for key, value in vars(args).items() if key in CFG_KEYS}
+        cfg.update(build_model(args, cfg))
+        check_cfg(cfg)
+        prepare_data(cfg.get('data_root'), args.download)
+        solver = Solver(cfg)
+        if args.load:
+            load_weights(solver.model, args.load)
+    except SettingError as err:
+        parser.error(err.words(FlagNames(parser)))
+    except (OSError, DataFormatError) as err:   # the files, not the flags: no usage block
+        parser.exit(1, f'{parser.prog}: error: {err}\n')
+    except ValueError as err:
+        parser.error(str(err))
+    run(parser, args, solver)
+

@@ -13,10 +13,9 @@ import time
 
 import numpy as np
 
-import cli
-from config import CFG_KEYS, RULE_SETTINGS, SettingError, check_cfg, parse_args
+from config import RULE_SETTINGS, SettingError, check_cfg
 from course_hint import FirstEpochHint
-from dataloader import NUM_TRAIN, ArrayDataset, DataFormatError, Dataloader, Dataset, as_dataset
+from dataloader import NUM_TRAIN, ArrayDataset, Dataloader, Dataset, as_dataset
 from criterion import METRIC_NAMES, SoftmaxCrossEntropyLossLayer
 from formatting import plural
 from loop import BestWeights, Curve, DeferInterrupt, evaluate, forward_batch, mode  # noqa: F401 (importable here)
@@ -276,28 +275,9 @@ def _dtype_of(inputs):
 
 
 def main(argv=None):
-    """`python solver.py [flags]`: train, test, write the curves (and weights); see --help and cli.py.
-
-    Everything that could fail is checked before training. Exit status 2: a flag's value (with the
-    usage); 1: a missing or unreadable file or folder, or a diverged run; 130: Ctrl-C.
-    """
-    parser, args = parse_args(argv)
-    try:
-        cli.check_paths(args)
-        cfg = {key: value for key, value in vars(args).items() if key in CFG_KEYS}
-        cfg.update(cli.build_model(args, cfg))
-        check_cfg(cfg)
-        cli.prepare_data(cfg.get('data_root'), args.download)
-        solver = Solver(cfg)
-        if args.load:
-            cli.load_weights(solver.model, args.load)
-    except SettingError as err:
-        parser.error(err.words(cli.FlagNames(parser)))
-    except (OSError, DataFormatError) as err:   # the files, not the flags: no usage block
-        parser.exit(1, f'{parser.prog}: error: {err}\n')
-    except ValueError as err:
-        parser.error(str(err))
-    cli.run(parser, args, solver)
+    """`python solver.py [flags]`: the command line, cli.main (see --help)."""
+    import cli   # cli uses this module, so it is imported only when the program runs
+    return cli.main(argv)
 
 
 if __name__ == '__main__':

@@ -6,6 +6,8 @@ import re
 import numpy as np
 import pytest
 
+import cli
+
 from criterion import SoftmaxCrossEntropyLossLayer
 from dataloader import load_mnist
 from layers import ConvLayer, FCLayer, MaxPoolingLayer, ReLULayer, ReshapeLayer
@@ -58,7 +60,7 @@ def test_the_cli_builds_the_convnet_with_adam_unless_told_otherwise(monkeypatch,
     def solver_of(cfg):
         seen.append(cfg)
         raise Stop
-    monkeypatch.setattr(solver, 'Solver', solver_of)
+    monkeypatch.setattr(cli, 'Solver', solver_of)   # the Solver the command builds
     for argv, rule in ((['--convnet', '--epochs', '2', '--batch-size', '64', '--seed', '3'], 'adam'),
                        (['--convnet', '--optimizer', 'sgd', '--lr', '0.05'], 'sgd')):
         with pytest.raises(Stop):
