@@ -1,4 +1,4 @@
-"""`python solver.py` (solver.main calls main here): whatever could fail after training is checked
+"""`python solver.py` (its `__main__` block calls main here): whatever could fail after training is checked
 before it starts, and every message names the flag the user typed, not the cfg key behind it.
 
     FlagNames      spells settings in a config.SettingError's message: --epochs 2.5, not cfg['max_epoch']

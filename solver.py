@@ -274,11 +274,6 @@ def _dtype_of(inputs):
     return 'float64' if inputs is not None and np.asarray(inputs).dtype == np.float64 else 'float32'
 
 
-def main(argv=None):
-    """`python solver.py [flags]`: the command line, cli.main (see --help)."""
-    import cli   # cli uses this module, so it is imported only when the program runs
-    return cli.main(argv)
-
-
-if __name__ == '__main__':
-    main()
+if __name__ == '__main__':   # `python solver.py`: this file is the program `__main__`, which no module imports
+    import cli                # the command line (it imports the module `solver`; nothing imports it back)
+    cli.main()

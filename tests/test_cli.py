@@ -24,9 +24,9 @@ def no_training(monkeypatch):
 
 
 def run(argv, capsys):
-    """(exit status, stdout, stderr) of solver.main(argv)."""
+    """(exit status, stdout, stderr) of cli.main(argv), what `python solver.py` runs."""
     try:
-        solver_module.main(argv)
+        cli.main(argv)
         code = 0
     except SystemExit as stop:
         code = stop.code

@@ -64,12 +64,12 @@ def test_the_cli_builds_the_convnet_with_adam_unless_told_otherwise(monkeypatch,
     for argv, rule in ((['--convnet', '--epochs', '2', '--batch-size', '64', '--seed', '3'], 'adam'),
                        (['--convnet', '--optimizer', 'sgd', '--lr', '0.05'], 'sgd')):
         with pytest.raises(Stop):
-            solver.main(argv)
+            cli.main(argv)
         cfg = seen[-1]
         assert cfg['optimizer'] == rule and isinstance(cfg['criterion'], SoftmaxCrossEntropyLossLayer)
         assert [type(layer).__name__ for layer in cfg['model'].layers if hasattr(layer, 'W')] == [
             'ConvLayer', 'ConvLayer', 'FCLayer']
     assert seen[0]['max_epoch'] == 2 and seen[0]['batch_size'] == 64 and seen[0]['seed'] == 3
     with pytest.raises(SystemExit):
-        solver.main(['--convnet', '--hidden', '10'])
+        cli.main(['--convnet', '--hidden', '10'])
     assert '--convnet and --hidden each choose the model' in capsys.readouterr().err
