@@ -1,16 +1,10 @@
-"""Points and words: a submission's score from its run, its feedback text, and DIR's files.
+"""Points and words: a submission's row from its run, the points of each test, and its tests' feedback.
 
-grades.csv has one row per submission: name, score, max, the points of each test of the table
-(in the table's order), flags (what went wrong, in a word or two) and notes (how it ran: sandboxed or
-not, what is missing, the seed of the inputs). The feedback file
-`<name>.txt` says which files were taken, what happened to the process, and for each test
-whether it passed, with the failing test's message (the diagnosis of the student tests).
+The row holds the points earned on each test of the table, score and max (the tests' total), flags
+(what went wrong, in a word or two) and `feedback`: which files were taken, what happened to the
+process, and for each test whether it passed, with the failing test's message (the diagnosis of the
+student tests). outputs.py puts the score and the rules' findings above it and writes DIR's files.
 """
-import csv
-import os
-import re
-
-from files import write_atomic
 from teacher.intake import MAX_ENTRIES, SHOWN_IGNORED
 
 EXPLAIN = [   # (found in a failure's message, flag, what it means for the student, keep the message too)
@@ -93,7 +87,7 @@ def _file_flags(intake, run):
 
 
 def _feedback(row, intake, run, lines):
-    text = [f'Submission {row["name"]}: {row["score"]:g} of {row["max"]:g} points', '']
+    text = []
     if intake:
         text += [f'Files taken: {", ".join(sorted(intake.files)) or "none"}']
         if intake.error:
@@ -140,28 +134,3 @@ def _short(message, chars=900):
 
 def _last_lines(text, count=3):
     return '\n'.join(line for line in text.strip().splitlines()[-count:])
-
-
-def safe_name(name):
-    return re.sub(r'[^A-Za-z0-9._-]', '_', name).lstrip('.') or 'submission'
-
-
-def write_outputs(out, case, points, rows):
-    """DIR/grades.csv and DIR/<name>.txt for each row, each written to a temporary name and renamed."""
-    os.makedirs(out, exist_ok=True)
-    used = set()
-    for row in rows:
-        name = base = safe_name(row['name'])
-        suffix = 1
-        while name in used or name == 'grades':
-            name, suffix = f'{base}-{suffix}', suffix + 1
-        used.add(name)
-        write_atomic(os.path.join(out, name + '.txt'), lambda handle, row=row: handle.write(row['feedback']),
-                     text=True)
-    columns = ['name', 'score', 'max', *points, 'flags', 'notes']
-
-    def table(handle):
-        writer = csv.DictWriter(handle, columns, extrasaction='ignore')
-        writer.writeheader()
-        writer.writerows(rows)
-    write_atomic(os.path.join(out, 'grades.csv'), table, text=True)

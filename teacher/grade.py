@@ -4,29 +4,37 @@ Each SUBMISSION (a folder or a .zip) gives its versions of the case's files (han
 The tests run in a process of the grader's holding the teacher's files (run.py); each call of
 the student's code goes to a worker holding the submission, in a sandbox (sandbox.py, worker.py),
 and only data comes back, so what the submission does cannot reach the verdict. Several submissions
-are graded at once, each worker as its own uid. The inputs are drawn from a seed chosen now. The
-teacher's own files are graded alongside as the reference: they fix which tests exist and must earn
-full marks. DIR gets grades.csv and one feedback file per submission (feedback.py).
+are graded at once, each worker as its own uid. The inputs are drawn from a seed chosen when the run
+starts. The teacher's own files are graded alongside as the reference: they fix which tests exist and
+must earn full marks. Each hand-in is also checked against the assignment's rules (findings.py).
+
+A class at a time, nothing lost: the run is recorded in DIR/gradebook.db (gradebook.py) with its
+seed, and each hand-in's result (and the reference's) is stored as soon as it is decided, while one
+line on stderr says how many are graded, which are being graded and the time left. `--resume` grades
+only the hand-ins without a result, with the recorded seed; `--only NAME` grades one again with it.
+DIR's grades.csv, rules.csv and feedback files are written from the gradebook (outputs.py) once every
+hand-in has its result.
 
 Without a working sandbox (sandbox.support() says which piece is missing) grading refuses to start
 unless the teacher passes --no-sandbox: the workers are then plain processes that see and reach what
 the teacher can (the verdict still stays out of their reach).
 """
 import argparse
+import dataclasses
+import hashlib
 import os
 import queue
-import secrets
 import shutil
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 
 from teacher import sandbox
-
-from teacher.feedback import score, write_outputs
-from teacher.intake import read_submission
+from teacher.classrun import Stopped, grade_class
+from teacher.feedback import score
+from teacher.gradebook import NAME, Gradebook, GradebookError
+from teacher.intake import read_submission, submission_name
+from teacher.outputs import LANGS, parse_rule_points, summary, write_outputs
 from teacher.run import ROOT, Limits, Template, run_submission
-
 # The one place points are declared: case -> {test file::test function: points}. The instances of a
 # parametrized test share its points (each passing instance earns its share). Only these files run.
 POINTS = {
@@ -90,9 +98,6 @@ POINTS = {
         'tests/test_case3.py::test_a_small_convnet_learns_mnist_digits': 2,
     },
 }
-REFERENCE = '(the teacher\'s own files)'
-
-
 def test_files(case):
     """The test files graded for `case`, in the table's order."""
     return list(dict.fromkeys(key.split('::')[0] for key in POINTS[case]))
@@ -119,81 +124,180 @@ def run_notes(support):
     return 'sandboxed, with pieces missing: ' + '; '.join(support.missing)
 
 
-def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=ROOT, work=None, no_sandbox=False,
-          seed=None):
-    """Grade every submission; write DIR/grades.csv and the feedback files; (rows, problems).
+def inspect_handin(intake, case, run):
+    """(findings, the test accuracies its notebook printed) of one hand-in: what its run found."""
+    return list(run.findings), []
 
+
+def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=ROOT, work=None, no_sandbox=False,
+          seed=None, resume=False, only=None, lang=None, rule_points=None, stream=None, inspect=inspect_handin):
+    """Grade the hand-ins, store each result in DIR/gradebook.db as it is decided, then write DIR's files
+    from the gradebook; (rows of grades.csv, problems).
+
+    resume: grade only the hand-ins of the recorded run that have no result; only: the name (or path) of
+    one hand-in of the recorded run, graded again. Both reuse the recorded seed and refuse another case,
+    another set of hand-ins, other limits, or teacher's files changed since (GradebookError).
+    lang, rule_points ({rule: points}): of the outputs (None: the recorded ones; en and none for a new run).
     work: where the submissions' folders are made (default: the system's temporary folder).
     no_sandbox: run the workers as plain processes (else NoSandbox when the sandbox cannot be built).
-    seed: of the tests' inputs (default: drawn now).
+    seed: of the tests' inputs for a new run (default: drawn now). stream: of the progress line (stderr).
+    inspect(intake, case, run) -> (findings, accuracies): the rules' checks of one hand-in.
     """
     support = None if no_sandbox else sandbox.support()
     if support is not None and not support.usable:
         raise NoSandbox('; '.join(support.missing) + '. Pass --no-sandbox to grade without it.')
-    notes, seed = run_notes(support), secrets.randbelow(2 ** 32) if seed is None else seed
-    jobs = jobs or os.cpu_count() or 1
-    slots = queue.Queue()
-    for slot in range(jobs):
-        slots.put(slot)
     work = tempfile.mkdtemp(prefix='grade-', dir=work)
     try:
         os.chmod(work, 0o711)
         template = Template(case, source_dir, work)
-        files = test_files(case)
-
-        def one(path):
-            intake = read_submission(path, template.case_files) if path is not REFERENCE else None
-            submitted = template.solution if intake is None else intake.files
-            slot = slots.get()
-            try:
-                return intake, run_submission(template, submitted, files, limits, work, slot, support, seed)
-            finally:
-                slots.put(slot)
-
-        with ThreadPoolExecutor(jobs) as pool:
-            done = list(pool.map(one, [REFERENCE, *submissions]))
+        identity = {'case': case, 'submissions': [os.path.abspath(path) for path in submissions],
+                    'limits': dataclasses.asdict(limits), 'sandbox': run_notes(support), 'teacher files': fingerprint(template)}
+        with Gradebook(out) as book:
+            record = book.open_run('resume' if resume else 'only' if only else 'new', identity, seed,
+                                   {'lang': lang, 'rule points': rule_points})
+            todo = ([book.position(only)] if only else
+                    [i for i in range(len(record['submissions'])) if i not in book.decided()])
+            _grade_class(book, template, record, todo, limits, jobs or os.cpu_count() or 1, support, work, inspect,
+                         stream)
+            results, record = book.results(), book.recorded()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    reference = done[0][1]
-    collected = reference.collected
-    problems = table_problems(case, collected)
-    rows = [score(POINTS[case], collected, intake, run, limits) for intake, run in done[1:]]
-    reference_row = score(POINTS[case], collected, None, reference, limits)
-    if reference_row['score'] != reference_row['max']:
-        problems.append(f'the teacher\'s own files score {reference_row["score"]} of {reference_row["max"]}')
-    for row in rows:
-        row['notes'] = f'{notes}; inputs drawn from seed {seed}'
-    write_outputs(out, case, POINTS[case], rows)
-    return rows, problems
+    rows = write_outputs(out, POINTS[case], results, record['rule points'], record['lang'])
+    return rows, _problems(case, record['reference'])
+
+
+def fingerprint(template):
+    """A hash of the release, the hidden tests and the teacher's case files: what the points stand on."""
+    digest = hashlib.sha256()
+    for rel, data in sorted({**template.files, **{'solution/' + k: v for k, v in template.solution.items()}}.items()):
+        digest.update(rel.encode() + b'\0' + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def _problems(case, reference):
+    """The table's problems against the reference's tests, and its score when short of full marks."""
+    problems = table_problems(case, reference['collected'])
+    if reference['score'] != reference['max']:
+        problems.append(f'the teacher\'s own files score {reference["score"]} of {reference["max"]}')
+    return problems
+
+
+def _grade_class(book, template, record, todo, limits, jobs, support, work, inspect, stream):
+    """classrun.grade_class with the jobs of this case: each hand-in's run (and the reference's), checked
+    against the rules, scored against the reference's tests (recorded or run first)."""
+    paths, case, seed, slots = record['submissions'], record['case'], record['seed'], queue.Queue()
+    for slot in range(jobs):
+        slots.put(slot)
+
+    def job(position):
+        intake = None if position is None else read_submission(paths[position], template.case_files)
+        slot = slots.get()
+        try:
+            run = run_submission(template, template.solution if intake is None else intake.files, test_files(case),
+                                 limits, work, slot, support, seed)
+        finally:
+            slots.put(slot)
+        return intake, run, *(inspect(intake, case, run) if intake else ([], []))
+
+    def decide(position, result, reference):
+        intake, run, findings, accuracies = result
+        row = score(POINTS[case], run.collected if reference is None else reference['collected'], intake, run, limits)
+        if position is None:
+            return {'collected': run.collected, 'score': row['score'], 'max': row['max']}
+        row['notes'] = f'{record["sandbox"]}; inputs drawn from seed {seed}'
+        return row, findings, accuracies
+    grade_class(book, paths, todo, job, decide, jobs, record.get('reference'), stream)
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(
+        prog='python -m teacher.grade', description='Grade student submissions (folders or .zip files) of a case. '
+        'Each result is stored in DIR/gradebook.db as soon as it is decided; grades.csv, rules.csv and one feedback '
+        'file per hand-in are written into DIR once all are graded. With --resume or --only the case, the hand-ins and '
+        'the limits default to the recorded run\'s. See docs/teachers.md.')
+    parser.add_argument('submissions', nargs='*', metavar='SUBMISSION',
+                        help='folders or .zip files, one per student (with --resume or --only: default the recorded ones)')
+    parser.add_argument('--case', type=int, choices=sorted(POINTS),
+                        help='the case graded (no default for a new run; with --resume or --only, default: the recorded one)')
+    parser.add_argument('--out', required=True, metavar='DIR',
+                        help='gets gradebook.db, grades.csv, rules.csv and one feedback file NAME.txt per hand-in')
+    parser.add_argument('--resume', action='store_true', help='finish the run recorded in DIR: grade only the '
+                        'hand-ins without a result, with its seed (the same case, hand-ins and limits; default: a new run, '
+                        'refused where DIR has a gradebook)')
+    parser.add_argument('--only', metavar='NAME', help='grade the hand-in NAME of the run recorded in DIR again, '
+                        'with its seed (same inputs, same points: an appeal), and rewrite DIR\'s files (default: every hand-in)')
+    parser.add_argument('--lang', choices=LANGS, help='the feedback\'s language, the release README\'s '
+                        '(python -m teacher.handout --lang; default: en, or the recorded one)')
+    parser.add_argument('--rule-points', metavar='RULE=POINTS,...', help='what breaking a rule costs, once per '
+                        'rule broken, e.g. framework=-5,vectorized=-2 (rules: notebook, report, framework, '
+                        'vectorized, data; default: none, the rules are reported and cost nothing)')
+    parser.add_argument('--jobs', type=int, default=None, help='hand-ins graded at once (default: the CPU count)')
+    defaults = Limits()
+    parser.add_argument('--time-limit', type=float, metavar='SECONDS', help='wall clock for one hand-in\'s whole '
+                        f'run, then its processes are killed (default: {defaults.wall:g})')
+    parser.add_argument('--test-timeout', type=float, metavar='SECONDS', help='one test, or the import of the '
+                        f'hand-in\'s files; then the worker is restarted (default: {defaults.per_test:g})')
+    parser.add_argument('--memory-mb', type=int, metavar='MB', help='address space of the worker: above it '
+                        f'an allocation is a MemoryError in that test (default: {defaults.memory_mb})')
+    parser.add_argument('--output-mb', type=int, metavar='MB', help='largest file the worker may write, its '
+                        f'printing included: past it the worker is killed in that test (default: {defaults.output_mb})')
+    parser.add_argument('--no-sandbox', action='store_true', help='run the submissions\' code as plain processes '
+                        'of yours, without the sandbox (only where it cannot be built; default: the sandbox)')
+    return parser, parser.parse_args(argv)
+
+
+def _settings(parser, args):
+    """(submissions, case, limits, rule points) of the command line, the recorded run's where not given."""
+    recorded = {}
+    if args.resume or args.only:
+        if not os.path.exists(os.path.join(args.out, NAME)):
+            parser.exit(2, f'teacher.grade: error: no {NAME} in {args.out}: no grading run is recorded there to '
+                        f'{"resume" if args.resume else "grade again"}\n')
+        try:
+            with Gradebook(args.out) as book:
+                recorded = book.recorded()
+        except GradebookError as error:
+            parser.exit(2, f'teacher.grade: error: {error}\n')
+    submissions = args.submissions or recorded.get('submissions', [])
+    case = args.case or recorded.get('case')
+    if not submissions or case is None:
+        parser.error('give the SUBMISSIONs and --case (or --resume / --only with the --out of a recorded run)')
+    missing = [path for path in submissions if not os.path.exists(path)]
+    if missing:
+        parser.error(f'no such submission: {", ".join(missing)}')
+    limits = Limits(**{**dataclasses.asdict(Limits()), **recorded.get('limits', {}), **{key: value for key, value in (
+        ('wall', args.time_limit), ('per_test', args.test_timeout), ('memory_mb', args.memory_mb),
+        ('output_mb', args.output_mb)) if value is not None}})
+    try:
+        return submissions, case, limits, None if args.rule_points is None else parse_rule_points(args.rule_points)
+    except ValueError as error:
+        parser.error(str(error))
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m teacher.grade',
-                                     description='Grade student submissions (folders or .zip files) of a case.')
-    parser.add_argument('submissions', nargs='+', metavar='SUBMISSION')
-    parser.add_argument('--case', type=int, choices=sorted(POINTS), required=True)
-    parser.add_argument('--out', required=True, metavar='DIR', help='gets grades.csv and one feedback file each')
-    parser.add_argument('--jobs', type=int, default=None, help='submissions at once (default: the CPU count)')
-    parser.add_argument('--time-limit', type=float, default=Limits.wall, help='seconds per submission')
-    parser.add_argument('--test-timeout', type=float, default=Limits.per_test, help='seconds per test')
-    parser.add_argument('--memory-mb', type=int, default=Limits.memory_mb)
-    parser.add_argument('--output-mb', type=int, default=Limits.output_mb)
-    parser.add_argument('--no-sandbox', action='store_true',
-                        help='run the submissions\' code without the sandbox (when it cannot be built here)')
-    args = parser.parse_args(argv)
-    missing = [path for path in args.submissions if not os.path.exists(path)]
-    if missing:
-        parser.error(f'no such submission: {", ".join(missing)}')
-    limits = Limits(args.time_limit, args.test_timeout, args.memory_mb, args.output_mb)
+    parser, args = parse(argv)
+    if args.resume and args.only:
+        parser.error('--resume and --only: give one of them')
+    submissions, case, limits, rule_points = _settings(parser, args)
     support = None if args.no_sandbox else sandbox.support()
     print(f'teacher.grade: {run_notes(support)}', file=sys.stderr)
     try:
-        rows, problems = grade(args.submissions, args.case, args.out, limits, args.jobs, no_sandbox=args.no_sandbox)
+        rows, problems = grade(submissions, case, args.out, limits, args.jobs, no_sandbox=args.no_sandbox,
+                               resume=args.resume, only=args.only, lang=args.lang, rule_points=rule_points)
     except NoSandbox as error:
         print(f'teacher.grade: refusing to grade: {error}', file=sys.stderr)
         return 2
+    except GradebookError as error:
+        print(f'teacher.grade: error: {error}', file=sys.stderr)
+        return 2
+    except Stopped as error:
+        print(f'teacher.grade: {error}; python -m teacher.grade --out {args.out} --resume grades the rest',
+              file=sys.stderr)
+        return 130
     for row in rows:
-        print(f'{row["name"]}: {row["score"]:g} / {row["max"]:g}{"  (" + row["flags"] + ")" if row["flags"] else ""}')
+        if not args.only or row['name'] == submission_name(args.only):
+            print(f'{row["name"]}: {row["score"]:g} / {row["max"]:g}' + (f'  ({row["flags"]})' if row['flags'] else ''))
+    print('\n'.join(summary(rows)))
     for problem in problems:
         print(f'warning: {problem}', file=sys.stderr)
     unread = [row for row in rows if row['nothing read']]

@@ -54,6 +54,7 @@ class Run:
     suspect: bool = False     # records that fail their signature or sequence: maybe another's doing
     output_tail: str = ''
     seconds: float = 0.0      # wall-clock time of the run, all attempts
+    findings: list = field(default_factory=list)   # findings.Finding the run itself found (timings, a rerun)
 
 
 class Template:

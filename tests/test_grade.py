@@ -13,7 +13,8 @@ import pytest
 from teacher import grade
 from teacher import sandbox
 from teacher import feedback as grade_feedback
-from teacher.feedback import write_outputs
+from teacher.outputs import write_outputs
+from teacher.findings import RULES
 from teacher.intake import MAX_FILE_BYTES, read_submission
 from teacher.run import Limits
 from teacher.handout import case_files, make_release
@@ -127,11 +128,12 @@ def test_a_corrupt_zip_member_is_refused_and_the_rest_is_taken(tmp_path):
 
 
 def test_feedback_files_of_submissions_with_the_same_name_are_kept_apart(tmp_path):
-    rows = [{'name': name, 'score': 0, 'max': 0, 'flags': '', 'feedback': f'{i}'}
-            for i, name in enumerate(['a-2', 'a', 'a', 'grades'])]
-    write_outputs(str(tmp_path), 1, {}, rows)
-    texts = sorted(p.read_text() for p in tmp_path.glob('*.txt'))
-    assert texts == ['0', '1', '2', '3'] and (tmp_path / 'grades.csv').exists()
+    rows = [{'name': name, 'score': 0, 'max': 0, 'flags': '', 'feedback': f'feedback {i}\n'}
+            for i, name in enumerate(['a-2', 'a', 'a', 'grades', 'rules'])]
+    write_outputs(str(tmp_path), {}, [(row, [], []) for row in rows])
+    texts = sorted(p.read_text().rpartition('\n\n')[2] for p in tmp_path.glob('*.txt'))
+    assert texts == [f'feedback {i}\n' for i in range(5)] and (tmp_path / 'grades.csv').exists()
+    assert not (tmp_path / 'grades.txt').exists() and not (tmp_path / 'rules.txt').exists()
 
 
 def test_a_long_failure_message_ends_with_a_whole_sentence():
@@ -270,9 +272,12 @@ def test_grades_csv_and_feedback_files(graded):
     with open(out / 'grades.csv', newline='') as handle:
         table = list(csv.DictReader(handle))
     assert [row['name'] for row in table] == [row['name'] for row in rows.values()]
-    assert list(table[0])[:3] == ['name', 'score', 'max'] and list(table[0])[3:-2] == list(grade.POINTS[1])
-    assert list(table[0])[-2:] == ['flags', 'notes'] and 'inputs drawn from seed' in table[0]['notes']
-    assert sorted(os.listdir(out)) == sorted(['grades.csv'] + [row['name'] + '.txt' for row in rows.values()])
+    tests = len(grade.POINTS[1])
+    assert list(table[0])[:3] == ['name', 'score', 'max'] and list(table[0])[3:3 + tests] == list(grade.POINTS[1])
+    assert list(table[0])[3 + tests:] == [*RULES, 'test accuracy', 'rule points', 'flags', 'notes']
+    assert 'inputs drawn from seed' in table[0]['notes']
+    assert sorted(os.listdir(out)) == sorted(['grades.csv', 'rules.csv', 'gradebook.db']
+                                             + [row['name'] + '.txt' for row in rows.values()])
     zipped = (out / 'zipped.txt').read_text()
     assert 'Refused: ../../escape.py' in zipped and 'Ignored (not files of this case): zipped/notes.txt' in zipped
     assert not (out.parent.parent / 'escape.py').exists()
