@@ -2,7 +2,7 @@
 
 A release is a complete starting point, so its README walks a student through it in order: set up a
 virtual environment, the TODOs of the case and what is given, the checks, the notebooks, the report,
-and exactly what to hand in. `TEXT` holds every sentence once per language (the course is taught in
+exactly what to hand in, and what the feedback says (the tests, the assignment's rules). `TEXT` holds every sentence once per language (the course is taught in
 Chinese); the lists (files, TODOs, commands, tables) are built once, from the release's facts that
 teacher/handout.py gathers, so both languages always name the same things. Commands and code stay as they are.
 """
@@ -109,6 +109,17 @@ TEXT = {   # key -> {lang: text}; {placeholders} are filled by readme()
               'says whether report_out/report.pdf goes with them.',
         'zh': '其他文件都不评分；评分反馈会把看到的其他文件列为 "ignored"。是否同时提交 '
               'report_out/report.pdf，请听老师的安排。'},
+    'feedback': {
+        'en': 'Your feedback gives the points of each test with its diagnosis and, above them, each place where '
+              'your hand-in breaks one of the assignment\'s rules (the notebook with its results, the PDF '
+              'report, no deep-learning framework, no for loops over the batch, no data set): the file and line, '
+              'what was found, and the rule. Whether a broken rule costs points is your teacher\'s choice, and '
+              'the feedback says it. Graded again (an appeal), your hand-in gets the same test inputs, so the '
+              'same files get the same points.',
+        'zh': '评分反馈给出每个测试的得分和诊断；在它们上方，列出你的提交违反作业规则（带运行结果的 notebook、'
+              'PDF 报告、不使用深度学习框架、不对批中的样本写 for 循环、不提交数据集）的每一处：文件和行号、'
+              '发现的问题以及违反的规则。违反规则是否扣分由老师决定，反馈中会写明。复查（申诉）时，你的提交'
+              '会用相同的测试输入重新评分，同样的文件得到同样的分数。'},
 }
 
 
@@ -149,7 +160,7 @@ def readme(case, lang, files, todos, given, release_files, tests, source_dir):
         say('handin'), say('handin_text', files=names),
         f'- {say("handin_zip")}\n\n' + _commands([(f'python -m zipfile -c case{case}.zip ' + ' '.join(files), '')],
                                                   indent='      '),
-        f'- {say("handin_folder")}', say('handin_after'),
+        f'- {say("handin_folder")}', say('handin_after'), say('feedback'),
     ] if part) + '\n'
 
 

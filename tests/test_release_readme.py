@@ -43,6 +43,7 @@ def test_the_readme_names_every_todo_and_the_set_up_check_report_and_hand_in_ste
     headings = [line for line in readme.splitlines() if line.startswith('## ')]
     assert [h.split()[1] for h in headings if h[3].isdigit()] == ['1.', '2.', '3.', '4.', '5.', '6.']
     assert bool(HAN.search(''.join(headings))) == (lang == 'zh')
+    assert readme.rstrip().endswith(release_readme.TEXT['feedback'][lang])   # what the feedback says, last
 
 
 @pytest.mark.parametrize('case', handout.CASES)
