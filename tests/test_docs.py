@@ -45,6 +45,9 @@ def test_relative_links_lead_to_a_file_and_heading(document):
     assert not broken, f'{document}: broken links: {broken}'
 
 
+PROGRAMS = {'solver': 'cli'}   # `python solver.py` runs cli.main (solver.py's __main__ block)
+
+
 def _commands():
     """(document, module, argv) of every `python X.py …` / `python -m X …` line in a fenced block."""
     found = []
@@ -55,6 +58,7 @@ def _commands():
                 if not match:
                     continue
                 module = match['module'] or match['script'].replace('/', '.')
+                module = PROGRAMS.get(module, module)
                 if module.split('.')[0] in ('pytest', 'bench', 'pip', 'venv'):
                     continue  # not the project's programs (bench needs PyTorch)
                 argv = shlex.split(match['args'].split(' #')[0])
