@@ -1,6 +1,5 @@
 """The assignment's rules on planted hand-ins: a complete one gives no finding, and each planted break gives
 its finding and no other (every hand-in built inside tmp_path from the teacher's own files)."""
-import ast
 import json
 import os
 import shutil
@@ -10,7 +9,7 @@ import pytest
 from teacher.findings import Finding
 from teacher.handout import ROOT, case_files
 from teacher.intake import read_submission
-from teacher.rules import case_notebook, check_handin
+from teacher.rules import case_notebook, check_handin, notebook_accuracies, read_notebook
 from teacher.rules.framework import check_framework
 
 
@@ -109,3 +108,88 @@ def test_a_data_folder_is_reported(complete):
     shutil.copytree(os.path.join(ROOT, 'data'), folder / 'data')
     assert findings_of(folder) == [Finding('data', 'data-set', 'data/', 0, 'data/ is a data folder: the hand-in holds '
                                            'no data set (the MNIST files come with the release)')]
+
+
+# ---------------------------------------------------------------- notebook
+
+def test_a_hand_in_without_its_notebook_is_reported(complete):
+    folder = complete()
+    (folder / 'runner.ipynb').unlink()
+    assert findings_of(folder) == [Finding('notebook', 'missing', '', 0, 'no runner.ipynb in the hand-in: the '
+                                           'assignment asks for runner.ipynb with its results')]
+
+
+def test_a_notebook_never_run_is_reported(complete):
+    folder = complete()
+
+    def clear(notebook):
+        for cell in notebook['cells']:
+            if cell['cell_type'] == 'code':
+                cell['execution_count'], cell['outputs'] = None, []
+    edit_notebook(folder / 'runner.ipynb', clear)
+    assert [(f.rule, f.finding, f.file) for f in findings_of(folder)] == [('notebook', 'not-executed', 'runner.ipynb')]
+
+
+@pytest.mark.parametrize('change, cell, words', [
+    (lambda cells: cells[3].update(execution_count=12), 3, 'ran as In [12] where a run from the top gives In [4]'),
+    (lambda cells: cells[5].update(execution_count=None, outputs=[]), 5, 'was never run (cells before it ran as In [1] '
+                                                                         'to In [5])'),
+    (lambda cells: [c.update(execution_count=c['execution_count'] + 1) for c in cells[2:]], 2,
+     'ran as In [4] where a run from the top gives In [3]'),   # a cell run twice
+])
+def test_a_notebook_run_out_of_order_is_reported_at_the_first_cell_out_of_turn(complete, change, cell, words):
+    folder = complete()
+    edit_notebook(folder / 'runner.ipynb', lambda notebook: change(
+        [c for c in notebook['cells'] if c['cell_type'] == 'code']))
+    notebook = json.loads((folder / 'runner.ipynb').read_text())
+    number = notebook['cells'].index(code_cell(notebook, cell)) + 1
+    found = findings_of(folder)
+    assert [(f.rule, f.finding, f.file, f.line) for f in found] == [('notebook', 'out-of-order', 'runner.ipynb', number)]
+    assert found[0].detail.startswith(f'cell {number} {words}: ')
+
+
+def test_a_notebook_ending_in_an_error_names_the_cell(complete):
+    folder = complete()
+    error = {'output_type': 'error', 'ename': 'NotImplementedError', 'traceback': ['...'],
+             'evalue': 'criterion.py: TODO SoftmaxCrossEntropyLossLayer.forward — not implemented yet'}
+    earlier = {'output_type': 'error', 'ename': 'NameError', 'evalue': "name 'np' is not defined", 'traceback': []}
+    edit_notebook(folder / 'runner.ipynb', lambda notebook: (code_cell(notebook, 2)['outputs'].append(earlier),
+                                                             code_cell(notebook, -1)['outputs'].append(error)))
+    notebook = json.loads((folder / 'runner.ipynb').read_text())
+    number = notebook['cells'].index(code_cell(notebook, -1)) + 1
+    assert findings_of(folder) == [Finding('notebook', 'error', 'runner.ipynb', number, (
+        f'cell {number} ended in an error, NotImplementedError: criterion.py: TODO '
+        'SoftmaxCrossEntropyLossLayer.forward — not implemented yet (2 cells ended in an error)'))]
+
+
+def test_a_notebook_that_is_not_json_is_unreadable(complete):
+    folder = complete()
+    (folder / 'runner.ipynb').write_text('{"cells": [')
+    found = findings_of(folder)
+    assert [(f.rule, f.finding, f.file) for f in found] == [('notebook', 'unreadable', 'runner.ipynb')]
+    assert found[0].detail.startswith('runner.ipynb is not JSON (')
+
+
+def test_a_renamed_notebook_is_checked_as_the_case_s(complete):
+    folder = complete()
+    (folder / 'runner.ipynb').rename(folder / 'hw1_runner.ipynb')
+    assert findings_of(folder) == []
+
+
+def test_the_test_accuracies_printed_in_the_committed_notebooks_are_read():
+    def accuracies(name):
+        with open(os.path.join(ROOT, name), 'rb') as handle:
+            return notebook_accuracies(read_notebook(handle.read()))
+    assert accuracies('runner.ipynb') == [0.9032, 0.9217] and accuracies('convnet.ipynb') == [0.9892]
+    assert accuracies('mlp.ipynb')[:4] == [0.907, 0.9546, 0.9182, 0.9618] and len(accuracies('mlp.ipynb')) == 13
+
+
+@pytest.mark.parametrize('printed, values', [
+    ('Final test accuracy 0.9217\n', [0.9217]), ('Test loss 0.2801\t Test accuracy 0.9217\n', [0.9217]),
+    ('Test accuracy after 2 epochs: 0.9892 (test loss 0.0348)', [0.9892]), ('测试集准确率: 92.17%', [0.9217]),
+    ('test_acc = 0.91, val acc 0.93', [0.91]), ('validation accuracy 0.93', []), ('test accuracy: n/a', []),
+])
+def test_accuracies_are_read_after_their_words(printed, values):
+    notebook = {'cells': [{'cell_type': 'code', 'source': '', 'outputs': [
+        {'output_type': 'stream', 'name': 'stdout', 'text': printed}]}]}
+    assert notebook_accuracies(notebook) == pytest.approx(values)

@@ -4,13 +4,18 @@
 intake (teacher/intake.py, read with `notebook=case_notebook(case)`), and gets a list of
 `teacher.findings.Finding`s, the empty list for a hand-in that keeps every rule. The checks, one
 room each:
-  data.py        the data sets the intake met (MNIST files, data/, files over the limit)
+  notebook.py    the case's notebook: there, readable, run in order, no error; notebook_accuracies
   framework.py   imports of a deep-learning framework in any .py file or notebook cell (ast)
+  data.py        the data sets the intake met (MNIST files, data/, files over the limit)
 source.py reads the code (files and notebook cells, IPython lines set aside) for them.
 """
 from teacher.release_readme import MAIN_NOTEBOOK
 from teacher.rules.data import check_data
 from teacher.rules.framework import check_framework
+from teacher.rules.notebook import check_notebook, notebook_accuracies
+from teacher.rules.source import NotebookError, read_notebook
+
+__all__ = ['case_notebook', 'check_handin', 'notebook_accuracies', 'read_notebook', 'NotebookError']
 
 
 def case_notebook(case):
@@ -22,4 +27,7 @@ def check_handin(intake, case):
     """Every Finding of the hand-in against the assignment's rules, in RULES order."""
     if case not in MAIN_NOTEBOOK:
         raise ValueError(f'case {case!r}: expected one of {tuple(MAIN_NOTEBOOK)}')
-    return check_framework(intake) + check_data(intake)
+    if intake.notebook_wanted != case_notebook(case):
+        raise ValueError(f'the intake of {intake.name} looked for {intake.notebook_wanted or "no notebook"!r}: '
+                         f'read it with read_submission(..., notebook={case_notebook(case)!r}) for case {case}')
+    return check_notebook(intake) + check_framework(intake) + check_data(intake)
