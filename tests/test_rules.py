@@ -1,5 +1,6 @@
 """The assignment's rules on planted hand-ins: a complete one gives no finding, and each planted break gives
 its finding and no other (every hand-in built inside tmp_path from the teacher's own files)."""
+import ast
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ from teacher.findings import Finding
 from teacher.handout import ROOT, case_files
 from teacher.intake import read_submission
 from teacher.rules import case_notebook, check_handin, notebook_accuracies, read_notebook
+from teacher.rules import vectorized
 from teacher.rules.framework import check_framework
 
 
@@ -193,3 +195,59 @@ def test_accuracies_are_read_after_their_words(printed, values):
     notebook = {'cells': [{'cell_type': 'code', 'source': '', 'outputs': [
         {'output_type': 'stream', 'name': 'stdout', 'text': printed}]}]}
     assert notebook_accuracies(notebook) == pytest.approx(values)
+
+
+# ---------------------------------------------------------------- vectorized
+
+SOFTMAX_PARTS_BY_LOOP = '''
+def softmax_parts(logit):
+    s = np.empty_like(logit)
+    for n in range(logit.shape[0]):
+        s[n] = logit[n] - logit[n].max()
+    y = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
+    return s, y, np.log(np.exp(s).sum(axis=1, keepdims=True))
+'''
+
+
+def replace_function(path, name, text):
+    """Put `text` (a top-level def) in place of the function `name` of the module at `path`; the first
+    line of the new function's loop (its number in the file)."""
+    source = path.read_text()
+    node = next(n for n in ast.parse(source).body if getattr(n, 'name', '') == name)
+    lines = source.split('\n')
+    lines[node.lineno - 1:node.end_lineno] = text.strip('\n').split('\n')
+    path.write_text('\n'.join(lines))
+    return node.lineno + text.strip('\n').split('\n').index('    for n in range(logit.shape[0]):')
+
+
+def test_a_softmax_written_as_a_loop_over_the_batch_is_reported_with_its_line(complete):
+    folder = complete()
+    line = replace_function(folder / 'criterion.py', 'softmax_parts', SOFTMAX_PARTS_BY_LOOP)
+    assert findings_of(folder) == [Finding('vectorized', 'loop', 'criterion.py', line, (
+        'softmax_parts: a `for` loop over `range(logit.shape[0])`: the assignment asks for array operations over '
+        'the batch and the features, not Python loops'))]
+
+
+def test_a_conv_backward_looping_over_the_kernel_offsets_is_not_reported(complete):
+    folder = complete(case=3)
+    text = (folder / 'conv.py').read_text()
+    assert 'for i in range(kh):' in text   # the teacher's own backward: one strided add per kernel offset
+    variants = text.replace('for i in range(kh):', 'for i in range(self.W.shape[2]):').replace(
+        'for j in range(kw):', 'for j in (0, 1, 2):')   # the course's 3x3 kernels
+    (folder / 'conv.py').write_text(variants)
+    assert findings_of(folder, 3) == []
+    (folder / 'conv.py').write_text(text.replace('for i in range(kh):', 'for i in range(N):'))
+    assert [(f.rule, f.file) for f in findings_of(folder, 3)] == [('vectorized', 'conv.py')]
+
+
+@pytest.mark.parametrize('loop, reported', [
+    ('for i in range(3): pass', False), ('for i, j in itertools.product(range(kh), range(kw)): pass', False),
+    ('for o, part in self.offsets(x): pass', False), ('y = [k for k in (0, 1)]', False),
+    ('for i in range(self.kernel_size * self.kernel_size): pass', False),
+    ('for row in x: pass', True), ('for i in range(len(x)): pass', True), ('for i in range(100): pass', True),
+    ('y = np.array([f(r) for r in x])', True), ('while i < n: i += 1', True), ('y = sum(v for v in x)', True),
+    ('for i in range(x.shape[1]): pass', True), ('for f in range(F): pass', True),
+])
+def test_which_loops_are_over_the_batch_or_the_features(loop, reported):
+    tree = ast.parse(f'def todo(self, x):\n    {loop}\n')
+    assert bool(vectorized._loops(tree.body[0])) == reported
