@@ -11,7 +11,7 @@ How data flows through it:
             folder (the release, the teacher's own case files, tests_hidden/) where a trusted pytest
             runs with plugin.py, and the worker's folder (the release's modules with the submitted
             files) where worker.py answers, inside the sandbox (sandbox.py), the probes remote.py sends
-            → outcomes per test → points (grade.POINTS), a few hand-ins at a time (classrun.py), each
+            → outcomes per test → points (points.POINTS), a few hand-ins at a time (classrun.py), each
             result stored as it is decided in DIR/gradebook.db (gradebook.py: --resume, --only) with
             its findings against the assignment's rules (findings.py) → grades.csv, rules.csv and one
             feedback file per submission (feedback.py, outputs.py), written from the gradebook.
