@@ -247,3 +247,29 @@ def test_planted_findings_reach_the_gradebook_grades_rules_and_feedback(tmp_path
     assert '违反规则 "不得使用深度学习框架' in (out / 'torch.txt').read_text()
     with Gradebook(str(out)) as book:
         assert [findings for _, findings, _ in book.results()] == list(PLANTED.values())
+
+
+@pytest.mark.slow
+def test_the_rules_findings_of_real_hand_ins_reach_grades_rules_and_feedback(tmp_path):
+    """The rules' own checks (teacher/rules/) through a grading run: the project's executed runner.ipynb
+    gives no notebook finding and its printed accuracies; `import torch` gives its finding with file and line."""
+    with open(os.path.join(ROOT, 'runner.ipynb'), encoding='utf-8') as handle:
+        notebook = handle.read()
+    own = own_files()
+    torch = own['criterion.py'].replace('\nimport numpy as np\n', '\nimport numpy as np\n\n\ndef _unused():\n'
+                                        '    import torch\n', 1)
+    assert torch != own['criterion.py']
+    line = torch.splitlines().index('    import torch') + 1
+    paths = [folder(tmp_path, 'complete', {**own, 'runner.ipynb': notebook}),
+             folder(tmp_path, 'torch', {**own, 'criterion.py': torch, 'runner.ipynb': notebook})]
+    rows, problems = grade.grade(paths, 1, str(tmp_path / 'out'), jobs=2, no_sandbox=True,
+                                 stream=open(os.devnull, 'w'))
+    table = {row['name']: row for row in read_csv(tmp_path / 'out' / 'grades.csv')}
+    assert problems == [] and float(table['complete']['score']) == float(table['complete']['max']) == float(
+        table['torch']['score'])   # the framework rule costs nothing by default
+    assert table['complete']['notebook'] == table['torch']['notebook'] == ''
+    assert table['complete']['test accuracy'] == '0.9032 0.9217'
+    assert table['complete']['framework'] == '' and table['torch']['framework'] == 'import'
+    found = [f for f in read_csv(tmp_path / 'out' / 'rules.csv') if f['rule'] == 'framework']
+    assert [(f['submission'], f['file'], f['line']) for f in found] == [('torch', 'criterion.py', str(line))]
+    assert f'framework: criterion.py line {line}: ' in (tmp_path / 'out' / 'torch.txt').read_text()
