@@ -229,6 +229,24 @@ def test_a_run_killed_after_the_fifth_result_resumes_with_the_seven_left_and_the
 
 
 @pytest.mark.slow
+def test_ctrl_c_finishes_the_hand_in_being_graded_stores_it_and_resume_grades_the_rest(tmp_path):
+    paths, out = class_of_12(tmp_path)[:4], str(tmp_path / 'out')
+    stopped = subprocess.Popen(command(*paths, '--case', '1', '--out', out), cwd=ROOT, stderr=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 120
+    while not decided(out) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stopped.send_signal(signal.SIGINT)
+    _, stderr = stopped.communicate(timeout=120)
+    assert stopped.returncode == 130 and 'Ctrl-C: finishing the 1 hand-ins being graded' in stderr, stderr
+    assert sorted(decided(out)) == [0, 1] and 'stopped: 2 of 4 hand-ins graded and stored' in stderr   # the one running
+    assert '--resume grades the rest' in stderr and not os.path.exists(os.path.join(out, 'grades.csv'))
+    resumed = subprocess.run(command('--out', out, '--resume'), cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0 and sorted(decided(out)) == [0, 1, 2, 3], resumed.stderr
+    assert len(read_csv(os.path.join(out, 'grades.csv'))) == 4
+
+
+@pytest.mark.slow
 def test_planted_findings_reach_the_gradebook_grades_rules_and_feedback(tmp_path):
     paths = [folder(tmp_path, name, own_files()) for name in PLANTED]
 
