@@ -69,18 +69,19 @@ def grade_class(book, sources, todo, job, decide, jobs, reference=None, stream=N
 class Progress:
     """One line: hand-ins graded of the total, the ones being graded (else the last graded), the time left; on a
     progress.StatusLine, rewritten in place on a terminal, one line per result in a pipe. Time left = the time
-    per hand-in graded so far in this run × the hand-ins left, so a resumed run counts only its own."""
+    per hand-in graded so far in this run × the hand-ins left, less the time since the last result (a resumed
+    run counts only its own)."""
 
     def __init__(self, total, done, stream=None):
         self.line, self.total, self.done, self.fresh = StatusLine(stream or sys.stderr), total, done, 0
-        self.start, self.last = time.monotonic(), ''
+        self.start, self.last, self.last_time = time.monotonic(), '', time.monotonic()
 
     def decided(self, name):
-        self.done, self.fresh, self.last = self.done + 1, self.fresh + 1, name
+        self.done, self.fresh, self.last, self.last_time = self.done + 1, self.fresh + 1, name, time.monotonic()
 
     def show(self, running, force=False):
-        elapsed = time.monotonic() - self.start
-        left = f'~{clock(elapsed / self.fresh * (self.total - self.done))} left' if self.fresh else 'time left: -'
+        each, since = (self.last_time - self.start) / max(self.fresh, 1), time.monotonic() - self.last_time
+        left = f'~{clock(max(0.0, each * (self.total - self.done) - since))} left' if self.fresh else 'time left: -'
         now = f'grading {", ".join(running)}' if running else f'last: {self.last or "-"}'
         self.line.show(f'teacher.grade: {self.done}/{self.total} graded | {now} | {left}', self.done, self.total,
                        force)

@@ -291,3 +291,17 @@ def test_the_rules_findings_of_real_hand_ins_reach_grades_rules_and_feedback(tmp
     found = [f for f in read_csv(tmp_path / 'out' / 'rules.csv') if f['rule'] == 'framework']
     assert [(f['submission'], f['file'], f['line']) for f in found] == [('torch', 'criterion.py', str(line))]
     assert f'framework: criterion.py line {line}: ' in (tmp_path / 'out' / 'torch.txt').read_text()
+
+
+def test_the_progress_line_says_done_of_total_the_hand_ins_being_graded_and_the_time_left(monkeypatch):
+    import io
+    from teacher import classrun
+    clock = iter([100.0, 100.0, 130.0, 130.0, 135.0])   # start, its last result, a result after 30 s, shown at 35 s
+    monkeypatch.setattr(classrun.time, 'monotonic', lambda: next(clock))
+    stream = io.StringIO()
+    progress = classrun.Progress(10, 4, stream)   # a resumed run: 4 graded before it
+    progress.show(['alice'], force=True)
+    progress.decided('alice')
+    progress.show(['bob', 'carol'], force=True)
+    assert stream.getvalue().splitlines() == ['teacher.grade: 4/10 graded | grading alice | time left: -',
+                                              'teacher.grade: 5/10 graded | grading bob, carol | ~2:25 left']
