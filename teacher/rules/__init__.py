@@ -5,6 +5,8 @@ intake (teacher/intake.py, read with `notebook=case_notebook(case)`), and gets a
 `teacher.findings.Finding`s, the empty list for a hand-in that keeps every rule. The checks, one
 room each:
   notebook.py    the case's notebook: there, readable, run in order, no error; notebook_accuracies
+  report.py      the PDF report: there, readable, each part the assignment asks for, not mostly code
+                 (pdf_text.py reads a PDF with pypdf in a child process)
   framework.py   imports of a deep-learning framework in any .py file or notebook cell (ast)
   vectorized.py  loops in the case's TODOs over the batch or the features (kernel offsets spared)
   data.py        the data sets the intake met (MNIST files, data/, files over the limit)
@@ -14,6 +16,7 @@ from teacher.release_readme import MAIN_NOTEBOOK
 from teacher.rules.data import check_data
 from teacher.rules.framework import check_framework
 from teacher.rules.notebook import check_notebook, notebook_accuracies
+from teacher.rules.report import check_report
 from teacher.rules.source import NotebookError, read_notebook
 from teacher.rules.vectorized import check_loops
 
@@ -32,4 +35,4 @@ def check_handin(intake, case):
     if intake.notebook_wanted != case_notebook(case):
         raise ValueError(f'the intake of {intake.name} looked for {intake.notebook_wanted or "no notebook"!r}: '
                          f'read it with read_submission(..., notebook={case_notebook(case)!r}) for case {case}')
-    return check_notebook(intake) + check_framework(intake) + check_loops(intake, case) + check_data(intake)
+    return check_notebook(intake) + check_report(intake) + check_framework(intake) + check_loops(intake, case) + check_data(intake)
