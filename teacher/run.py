@@ -70,6 +70,11 @@ class Template:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         self.solution = {rel: _read_bytes(os.path.join(source_dir, rel)) for rel in self.case_files}
+        self.data_dir = os.path.join(source_dir, 'data')   # the release's data/ is a copy of it
+
+    def release_files(self):
+        """The release's own files, without data/ (bound read-only where needed) and the hidden tests."""
+        return {rel: data for rel, data in self.files.items() if not rel.startswith(('data/', HIDDEN + '/'))}
 
     def write(self, folder, submitted):
         """The release in `folder` with the submitted case files in place of the release's."""
