@@ -9,23 +9,27 @@ at shallowest first, so the case files are found even when the count of entries 
 Nothing from a submission is ever extracted to disk here: the files come back as bytes, with caps
 on sizes and counts, and zip members whose path is absolute or climbs out with `..`, symlinks and
 special files are refused.
+
+For the assignment's rules (teacher/rules/), never run here either, the intake also takes, with the
+same caps and refusals: the case's notebook (`notebook=`, e.g. 'runner.ipynb', found by name as the
+case files are; when no file has that name, the hand-in's only .ipynb, and the note says so), every
+.pdf (up to MAX_PDFS, shallowest first), and the hand-in's other .py files and notebooks (the framework
+check parses them), up to MAX_SOURCES_BYTES in all. A notebook or PDF may hold up to MAX_DOCUMENT_BYTES,
+and a notebook with one output over MAX_OUTPUT_BYTES is refused. The data sets it meets are recorded in
+`data_sets` for the data rule: the MNIST files (raw or .gz, skipped), data/ folders (skipped) and any
+other file over DATA_FILE_BYTES (not read).
 """
 import contextlib
+import json
 import os
-import stat
 import zipfile
-import zlib
-from collections import Counter, namedtuple
+from collections import Counter
 from dataclasses import dataclass, field
 
-MAX_FILE_BYTES = 1_000_000      # one case file
-MAX_ENTRIES = 2_000             # entries looked at in one submission, besides the skipped ones
-SKIPPED = {   # folder name -> what it is: folders no student hands in (.git is a file in a git worktree)
-    '.venv': 'virtual environment', 'venv': 'virtual environment', '__pycache__': 'cache',
-    '.ipynb_checkpoints': 'cache', '.pytest_cache': 'cache', '.git': 'git repository',
-    'data': 'data folder', '__MACOSX': 'macOS archive folder'}
-SKIPPED_SUFFIX = ('.gz', 'compressed file')   # data files, such as MNIST's
-VENV_MARK = 'pyvenv.cfg'     # a folder holding it is a virtual environment, whatever its name
+from teacher.entries import (  # noqa: F401  (the limits, also read from here)
+    DATA_FILE_BYTES, DOCUMENTS, MAX_DOCUMENT_BYTES, MAX_ENTRIES, MAX_FILE_BYTES, MAX_OUTPUT_BYTES, MAX_PDFS,
+    MAX_SOURCES_BYTES, MNIST_FILE, SKIPPED, SKIPPED_SUFFIX, VENV_MARK, folder_items, take, zip_items)
+
 SHOWN_IGNORED = 20           # ignored entries named in the feedback; the rest are counted
 
 
@@ -41,12 +45,25 @@ class Intake:
     skipped: dict = field(default_factory=dict)    # entry -> what it is (SKIPPED): not looked into
     over_cap: bool = False                         # more than MAX_ENTRIES entries: the deepest not looked at
     error: str = ''                                # the submission could not be read at all
+    # for the assignment's rules (teacher/rules/); none of it is graded by the tests
+    notebook_wanted: str = ''                      # the case's notebook asked for ('' : not asked for)
+    notebook: str = ''                             # the notebook's path in the hand-in ('' when none found)
+    notebook_bytes: bytes = None                   # its bytes (None when none was found or it was refused)
+    notebook_note: str = ''                        # a renamed notebook taken, or why none could be
+    pdfs: dict = field(default_factory=dict)       # path -> bytes of each PDF taken
+    sources: dict = field(default_factory=dict)    # path -> bytes of the other .py files and notebooks
+    data_sets: list = field(default_factory=list)  # (path, what): data found in the hand-in (the data rule)
 
     def nothing_read(self):
         """Why no case file could be taken ('' when one was): the reason a 0 is not the student's code."""
         if self.files:
             return ''
         return self.error or f'none of {", ".join(self.missing)} could be taken from {self.source}'
+
+    def read_for_rules(self):
+        """The paths read for the assignment's rules (the notebook, the PDFs, the other sources), sorted."""
+        notebook = [self.notebook] if self.notebook_bytes is not None else []
+        return sorted(notebook + list(self.pdfs) + list(self.sources))
 
     def skipped_summary(self):
         """'1 virtual environment, 2 caches' for what was skipped, or ''."""
@@ -58,24 +75,22 @@ def _plural(kind):
     return kind[:-1] + 'ies' if kind.endswith('y') else kind + 's'
 
 
-# One entry of a submission, shallowest first: its relative path, what it is when skipped (else ''),
-# a reader of its bytes (regular files only) and why it is refused (else '').
-Item = namedtuple('Item', 'path skip reader why')
-
-
-def read_submission(path, case_files):
-    """Intake of the folder or .zip at `path` for the given case files (relative paths)."""
-    intake = Intake(submission_name(path), path)
+def read_submission(path, case_files, notebook=''):
+    """Intake of the folder or .zip at `path` for the given case files (relative paths); `notebook`: the
+    name of the case's notebook to take for the rules (e.g. 'runner.ipynb'; '' takes none)."""
+    intake = Intake(submission_name(path), path, notebook_wanted=notebook)
     try:
         with contextlib.ExitStack() as stack:
             if os.path.isdir(path):
-                items = _folder_items(path)
+                items = folder_items(path)
             elif zipfile.is_zipfile(path):
-                items = _zip_items(stack.enter_context(zipfile.ZipFile(path)))
+                items = zip_items(stack.enter_context(zipfile.ZipFile(path)))
             else:
                 intake.error = f'{path} is neither a folder nor a .zip file'
                 items = ()
-            _pick(_entries(items, intake), case_files, intake)
+            entries = _entries(items, intake)
+            _pick(entries, case_files, intake)
+            _pick_for_rules(entries, intake)
     except (OSError, zipfile.BadZipFile, RuntimeError) as error:
         intake.error = f'{path} could not be read: {error}'
         _pick({}, case_files, intake)
@@ -88,10 +103,11 @@ def submission_name(path):
 
 
 def _entries(items, intake):
-    """{entry name: reader} of the items' regular files, up to MAX_ENTRIES entries; the skipped and
-    refused items go to the intake."""
+    """{entry name: Item} of the items' regular files, up to MAX_ENTRIES entries; the skipped and
+    refused items go to the intake, and the data sets among all of them to intake.data_sets."""
     entries, seen = {}, 0
     for item in items:
+        _note_data_set(item, intake)
         if item.skip:
             intake.skipped.setdefault(item.path, item.skip)
             continue
@@ -102,35 +118,51 @@ def _entries(items, intake):
         if item.why:
             intake.refused.append((item.path, item.why))
         else:
-            entries[item.path] = item.reader
+            entries[item.path] = item
     return entries
 
 
-def _skip_kind(name, is_dir, holds_venv=False):
-    """What the entry called `name` is when no student hands it in, else ''."""
-    if is_dir and holds_venv:
-        return SKIPPED['.venv']
-    if name in SKIPPED and (is_dir or name == '.git'):
-        return SKIPPED[name]
-    return SKIPPED_SUFFIX[1] if not is_dir and name.endswith(SKIPPED_SUFFIX[0]) else ''
+def _note_data_set(item, intake):
+    """Record the item in intake.data_sets when it is a data folder, an MNIST file or a file over DATA_FILE_BYTES."""
+    base = item.path.rstrip('/').rsplit('/', 1)[-1]
+    if item.skip == SKIPPED['data']:
+        what = 'a data folder'
+    elif MNIST_FILE.match(base) and not item.path.endswith('/'):
+        what = 'an MNIST file'
+    elif (item.size or 0) > DATA_FILE_BYTES and not base.lower().endswith(DOCUMENTS):
+        what = f'a file of {item.size:,} bytes (over {DATA_FILE_BYTES:,})'
+    else:
+        return
+    if all(path != item.path for path, _ in intake.data_sets):
+        intake.data_sets.append((item.path, what))
+
+
+def _depth_first(names):
+    return sorted(names, key=lambda name: (name.count('/'), name))
+
+
+def _by_name(entries, base):
+    """The entry named `base` (shallowest), or (None, why) when none or a tie."""
+    matches = _depth_first(name for name in entries if name.rsplit('/', 1)[-1] == base)
+    if not matches:
+        return None, ''
+    if len(matches) > 1 and matches[0].count('/') == matches[1].count('/'):
+        return None, 'several files of that name at the same depth: ' + ', '.join(matches)
+    return matches[0], ''
 
 
 def _pick(entries, case_files, intake):
-    """Move each case file's bytes from `entries` ({entry name: reader}) into intake.files."""
+    """Move each case file's bytes from `entries` ({entry name: Item}) into intake.files."""
     taken = set()
     for wanted in case_files:
         base = os.path.basename(wanted)
-        matches = sorted((name.count('/'), name) for name in entries if name.rsplit('/', 1)[-1] == base)
-        if not matches:
+        name, why = _by_name(entries, base)
+        if name is None:
+            if why:
+                intake.refused.append((base, why))
             intake.missing.append(wanted)
             continue
-        if len(matches) > 1 and matches[0][0] == matches[1][0]:
-            intake.refused.append((base, 'several files of that name at the same depth: '
-                                   + ', '.join(name for _, name in matches)))
-            intake.missing.append(wanted)
-            continue
-        name = matches[0][1]
-        data, why = entries[name]()
+        data, why = take(entries[name], MAX_FILE_BYTES)
         taken.add(name)
         if why:
             intake.refused.append((name, why))
@@ -140,97 +172,74 @@ def _pick(entries, case_files, intake):
     intake.ignored.extend(sorted(set(entries) - taken))
 
 
-def _capped(read):
-    """A reader giving (bytes, '') or (None, why) when the file is over MAX_FILE_BYTES or unreadable
-    (a corrupt zip member, an unsupported compression, a file that vanished)."""
-    def reader():
-        try:
-            data = read(MAX_FILE_BYTES + 1)
-        except (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zipfile.BadZipFile,
-                zlib.error) as error:
-            return None, f'could not be read: {type(error).__name__}: {error}'
-        if len(data) > MAX_FILE_BYTES:
-            return None, f'larger than {MAX_FILE_BYTES} bytes'
-        return data, ''
-    return reader
+def _pick_for_rules(entries, intake):
+    """Take the case's notebook, the PDFs and the other sources from the ignored entries (see above)."""
+    left = [name for name in entries if name in set(intake.ignored)]
+    taken = {_pick_notebook({name: entries[name] for name in left}, intake)} - {''}
+    for name in [n for n in _depth_first(left) if n.lower().endswith('.pdf')][:MAX_PDFS]:
+        taken.add(name)
+        _keep(name, *take(entries[name], MAX_DOCUMENT_BYTES), intake.pdfs, intake)
+    budget = MAX_SOURCES_BYTES
+    for name in _depth_first(n for n in left if n.endswith(('.py', '.ipynb')) and n not in taken):
+        taken.add(name)
+        limit = min(budget, MAX_DOCUMENT_BYTES if name.endswith('.ipynb') else MAX_FILE_BYTES)
+        data, why = take(entries[name], limit)
+        if why and limit == budget:
+            why = f'not read for the framework check: the other .py files and notebooks pass {MAX_SOURCES_BYTES:,} bytes'
+        budget -= len(data or b'')
+        _keep(name, data, why, intake.sources, intake)
+    intake.ignored[:] = [name for name in intake.ignored if name not in taken]
 
 
-def _folder_items(root):
-    """The Items under the folder `root`, breadth first; a skipped folder is one item, not looked
-    into; symlinks are refused, not followed."""
-    level = ['']
-    while level:
-        deeper = []
-        for folder in level:
-            try:
-                with os.scandir(os.path.join(root, folder)) as scan:
-                    found = sorted(scan, key=lambda entry: entry.name)
-            except OSError as error:   # an unreadable folder costs only what it holds
-                yield Item(folder or '.', '', None, f'could not be read: {error.strerror}')
-                continue
-            for entry in found:
-                rel, mode = folder + entry.name, entry.stat(follow_symlinks=False).st_mode
-                is_dir = stat.S_ISDIR(mode)
-                skip = _skip_kind(entry.name, is_dir, is_dir and os.path.lexists(os.path.join(entry.path, VENV_MARK)))
-                if skip:
-                    yield Item(rel + '/' * is_dir, skip, None, '')
-                elif is_dir:
-                    deeper.append(rel + '/')
-                elif stat.S_ISREG(mode):
-                    yield Item(rel, '', _capped(lambda size, full=entry.path: _read_file(full, size)), '')
-                else:
-                    yield Item(rel, '', None, 'a symbolic link' if stat.S_ISLNK(mode) else 'not a regular file')
-        level = deeper
+def _keep(name, data, why, into, intake):
+    if why:
+        intake.refused.append((name, why))
+    else:
+        into[name] = data
 
 
-def _read_file(path, size):
-    with open(path, 'rb') as handle:
-        return handle.read(size)
+def _pick_notebook(entries, intake):
+    """Take the case's notebook into intake (by name, else the only .ipynb); its entry name, or ''."""
+    wanted = intake.notebook_wanted
+    if not wanted:
+        return ''
+    name, why = _by_name(entries, wanted)
+    others = _depth_first(n for n in entries if n.lower().endswith('.ipynb'))
+    refused = [(path, why) for path, why in intake.refused if path.rsplit('/', 1)[-1] == wanted]
+    if name is None and refused:   # found, but refused as it was met (a zip member too large, a link)
+        intake.notebook, intake.notebook_note = refused[0][0], f'{refused[0][0]}: {refused[0][1]}'
+        return ''
+    if name is None and not why and len(others) == 1:
+        name = others[0]
+        intake.notebook_note = f'no {wanted} in the hand-in: its only notebook, {name}, was taken instead'
+    elif name is None:
+        intake.notebook_note = why or f'no {wanted} in the hand-in' + (
+            f' (its notebooks: {", ".join(others[:5])}{", ..." if len(others) > 5 else ""})' if others else '')
+        return ''
+    intake.notebook = name
+    data, why = take(entries[name], MAX_DOCUMENT_BYTES)
+    why = why or _output_over_cap(data)
+    if why:
+        intake.refused.append((name, why))
+        intake.notebook_note = f'{name}: {why}'
+    else:
+        intake.notebook_bytes = data
+    return name
 
 
-def _zip_items(archive):
-    """The Items of the open zip `archive`, shallowest first; the members under a skipped folder
-    give one item, the folder's."""
-    names = {info.filename.replace('\\', '/'): info for info in archive.infolist()}
-    venvs = {name.rpartition('/')[0] + '/' for name in names if name.rpartition('/')[2] == VENV_MARK}
-    for name in sorted(names, key=lambda name: (name.rstrip('/').count('/'), name)):
-        info, skipped = names[name], _zip_skipped(name, venvs)
-        if skipped:
-            yield Item(*skipped, None, '')
-        elif _zip_member_problem(info):
-            yield Item(name, '', None, _zip_member_problem(info))
-        elif not info.is_dir():
-            yield Item(name, '', _capped(lambda size, info=info: _read_member(archive, info, size)), '')
-
-
-def _zip_skipped(name, venvs):
-    """(the skipped folder or file, what it is) when the member `name` is or lies in one, else None."""
-    parts = name.split('/')
-    for depth, part in enumerate(parts[:-1], 1):
-        folder = '/'.join(parts[:depth]) + '/'
-        skip = _skip_kind(part, True, folder in venvs)
-        if skip:
-            return folder, skip
-    skip = _skip_kind(parts[-1], False)
-    return (name, skip) if skip and parts[-1] else None
-
-
-def _read_member(archive, info, size):
-    with archive.open(info) as member:
-        return member.read(size)
-
-
-def _zip_member_problem(info):
-    """Why a zip member may not be taken, or ''."""
-    name = info.filename.replace('\\', '/')
-    if name.startswith('/') or (len(name) > 1 and name[1] == ':'):
-        return 'an absolute path'
-    if '..' in name.split('/'):
-        return 'a path that climbs out of the folder (..)'
-    if stat.S_ISLNK(info.external_attr >> 16):
-        return 'a symbolic link'
-    if info.flag_bits & 0x1:
-        return 'encrypted'
-    if info.file_size > MAX_FILE_BYTES:
-        return f'larger than {MAX_FILE_BYTES} bytes once unpacked'
+def _output_over_cap(data):
+    """Why the notebook's bytes are refused for an output over MAX_OUTPUT_BYTES, else ''. A notebook
+    that is not JSON passes here: the notebook rule reports it as unreadable."""
+    try:
+        cells = json.loads(data).get('cells', [])
+    except (ValueError, AttributeError):
+        return ''
+    for number, cell in enumerate(cells if isinstance(cells, list) else [], 1):
+        outputs = cell.get('outputs', []) if isinstance(cell, dict) else []
+        for output in outputs if isinstance(outputs, list) else []:
+            size = len(json.dumps(output, ensure_ascii=False).encode())
+            if size > MAX_OUTPUT_BYTES:
+                return f'cell {number} holds an output of {size:,} bytes, over the limit of {MAX_OUTPUT_BYTES:,} bytes'
     return ''
+
+
