@@ -21,11 +21,13 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
-from teacher import sandbox
+from teacher import rerun, sandbox
 
 from teacher.feedback import score, write_outputs
 from teacher.intake import read_submission
+from teacher.release_readme import MAIN_NOTEBOOK
 from teacher.run import ROOT, Limits, Template, run_submission
+from teacher.timing import slow_findings
 
 # The one place points are declared: case -> {test file::test function: points}. The instances of a
 # parametrized test share its points (each passing instance earns its share). Only these files run.
@@ -120,12 +122,13 @@ def run_notes(support):
 
 
 def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=ROOT, work=None, no_sandbox=False,
-          seed=None):
+          seed=None, rerun_notebooks=None):
     """Grade every submission; write DIR/grades.csv and the feedback files; (rows, problems).
 
     work: where the submissions' folders are made (default: the system's temporary folder).
     no_sandbox: run the workers as plain processes (else NoSandbox when the sandbox cannot be built).
     seed: of the tests' inputs (default: drawn now).
+    rerun_notebooks: rerun.NotebookLimits to run each hand-in's notebook again in the sandbox (None: not).
     """
     support = None if no_sandbox else sandbox.support()
     if support is not None and not support.usable:
@@ -142,11 +145,15 @@ def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=ROOT, w
         files = test_files(case)
 
         def one(path):
-            intake = read_submission(path, template.case_files) if path is not REFERENCE else None
+            intake = read_submission(path, template.case_files, MAIN_NOTEBOOK[case]) if path is not REFERENCE else None
             submitted = template.solution if intake is None else intake.files
             slot = slots.get()
             try:
-                return intake, run_submission(template, submitted, files, limits, work, slot, support, seed)
+                run = run_submission(template, submitted, files, limits, work, slot, support, seed)
+                if rerun_notebooks and intake is not None and intake.notebook_bytes is not None:
+                    run.findings += rerun.check(template, intake.notebook, intake.notebook_bytes, limits,
+                                                rerun_notebooks, work, slot, support, submitted)
+                return intake, run
             finally:
                 slots.put(slot)
 
@@ -155,6 +162,8 @@ def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=ROOT, w
     finally:
         shutil.rmtree(work, ignore_errors=True)
     reference = done[0][1]
+    for intake, run in done[1:]:
+        run.findings += slow_findings(case, template.todos, run.timings, reference.timings, intake.files)
     collected = reference.collected
     problems = table_problems(case, collected)
     rows = [score(POINTS[case], collected, intake, run, limits) for intake, run in done[1:]]
@@ -178,6 +187,12 @@ def main(argv=None):
     parser.add_argument('--test-timeout', type=float, default=Limits.per_test, help='seconds per test')
     parser.add_argument('--memory-mb', type=int, default=Limits.memory_mb)
     parser.add_argument('--output-mb', type=int, default=Limits.output_mb)
+    parser.add_argument('--rerun-notebooks', action='store_true',
+                        help='run each hand-in\'s notebook again in the sandbox on its own code and report printed '
+                        'test accuracies that differ from the handed-in ones (default: not run)')
+    parser.add_argument('--notebook-time-limit', type=float, default=rerun.NotebookLimits.seconds, metavar='SECONDS',
+                        help=f'wall clock for one notebook\'s run with --rerun-notebooks (default: '
+                        f'{rerun.NotebookLimits.seconds:g})')
     parser.add_argument('--no-sandbox', action='store_true',
                         help='run the submissions\' code without the sandbox (when it cannot be built here)')
     args = parser.parse_args(argv)
@@ -188,7 +203,9 @@ def main(argv=None):
     support = None if args.no_sandbox else sandbox.support()
     print(f'teacher.grade: {run_notes(support)}', file=sys.stderr)
     try:
-        rows, problems = grade(args.submissions, args.case, args.out, limits, args.jobs, no_sandbox=args.no_sandbox)
+        notebooks = rerun.NotebookLimits(seconds=args.notebook_time_limit) if args.rerun_notebooks else None
+        rows, problems = grade(args.submissions, args.case, args.out, limits, args.jobs, no_sandbox=args.no_sandbox,
+                               rerun_notebooks=notebooks)
     except NoSandbox as error:
         print(f'teacher.grade: refusing to grade: {error}', file=sys.stderr)
         return 2
