@@ -190,9 +190,9 @@ def main(argv=None):
     parser.add_argument('--rerun-notebooks', action='store_true',
                         help='run each hand-in\'s notebook again in the sandbox on its own code and report printed '
                         'test accuracies that differ from the handed-in ones (default: not run)')
-    parser.add_argument('--notebook-time-limit', type=float, default=rerun.NotebookLimits.seconds, metavar='SECONDS',
-                        help=f'wall clock for one notebook\'s run with --rerun-notebooks (default: '
-                        f'{rerun.NotebookLimits.seconds:g})')
+    parser.add_argument('--notebook-time-limit', type=float, metavar='SECONDS',
+                        help='wall clock for one notebook\'s run with --rerun-notebooks (default: '
+                        + ', '.join(f'{seconds:g} for case {case}' for case, seconds in rerun.SECONDS.items()) + ')')
     parser.add_argument('--no-sandbox', action='store_true',
                         help='run the submissions\' code without the sandbox (when it cannot be built here)')
     args = parser.parse_args(argv)
