@@ -39,6 +39,7 @@ class Intake:
     name: str
     source: str
     files: dict = field(default_factory=dict)      # case file's relative path -> bytes
+    found_at: dict = field(default_factory=dict)   # case file's relative path -> its path in the hand-in
     missing: list = field(default_factory=list)    # case files the submission lacks
     ignored: list = field(default_factory=list)    # entries that are not case files
     refused: list = field(default_factory=list)    # (entry, why): unsafe or too large
@@ -168,7 +169,7 @@ def _pick(entries, case_files, intake):
             intake.refused.append((name, why))
             intake.missing.append(wanted)
         else:
-            intake.files[wanted] = data
+            intake.files[wanted], intake.found_at[wanted] = data, name
     intake.ignored.extend(sorted(set(entries) - taken))
 
 

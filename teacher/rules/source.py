@@ -1,0 +1,116 @@
+"""A hand-in's code as the rules read it: parsed with `ast`, never run.
+
+Every place code sits in a hand-in comes out as a `Source`: a .py file (`cell` 0) or one code cell
+of a notebook (`cell` its 1-based position among all the notebook's cells, markdown included, as
+a reader counts them from the top). IPython lines a cell may hold (`%time`, `%%capture`, `!pip install`,
+`x?`) are not Python: each becomes `pass` at its indentation before parsing, so line numbers stay
+those of the cell. A source that still does not parse (a student's syntax error) is parsed line by
+line, so a stray `import torch` is seen even in a file Python cannot read.
+"""
+import ast
+import json
+from collections import namedtuple
+
+import nbformat
+
+# path: in the hand-in; cell: 0 for a .py file, else the notebook cell's number; text: the code
+Source = namedtuple('Source', 'path cell text')
+
+
+class NotebookError(ValueError):
+    """The bytes are not a notebook: not JSON, or not nbformat's layout."""
+
+
+def read_notebook(data):
+    """The notebook (nbformat 4, a NotebookNode) in `data` (bytes or str); NotebookError saying why not."""
+    try:
+        raw = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise NotebookError(f'not JSON ({error})') from None
+    if not isinstance(raw, dict) or not isinstance(raw.get('nbformat'), int):
+        raise NotebookError('JSON, but not a notebook (no nbformat version)')
+    try:
+        notebook = nbformat.from_dict(raw)
+        notebook = notebook if raw['nbformat'] == 4 else nbformat.convert(notebook, 4)
+    except Exception as error:   # nbformat's converters raise many kinds on a malformed layout
+        raise NotebookError(f'not a notebook nbformat can read ({type(error).__name__}: {error})') from None
+    cells = notebook.get('cells')
+    if not isinstance(cells, list) or not all(isinstance(c, dict) and 'cell_type' in c for c in cells):
+        raise NotebookError('a notebook without a list of cells')
+    return notebook
+
+
+def cell_text(cell):
+    """A cell's source as one string (nbformat keeps a string or a list of lines)."""
+    source = cell.get('source', '')
+    return ''.join(source) if isinstance(source, list) else str(source)
+
+
+def code_cells(notebook):
+    """[(cell number (1-based among all cells), cell)] of the notebook's code cells."""
+    return [(number, cell) for number, cell in enumerate(notebook['cells'], 1) if cell.get('cell_type') == 'code']
+
+
+def handin_sources(intake):
+    """Every Source of the hand-in: its case files, its other .py files, and the code cells of its
+    notebooks (the case's and the others; a notebook that cannot be read gives none)."""
+    sources = [Source(intake.found_at.get(name, name), 0, _text(data)) for name, data in intake.files.items()]
+    notebooks = dict(intake.sources)
+    if intake.notebook_bytes is not None:
+        notebooks[intake.notebook] = intake.notebook_bytes
+    for path, data in sorted(notebooks.items()):
+        if not path.endswith('.ipynb'):
+            sources.append(Source(path, 0, _text(data)))
+            continue
+        try:
+            notebook = read_notebook(data)
+        except NotebookError:
+            continue
+        sources += [Source(path, number, cell_text(cell)) for number, cell in code_cells(notebook)]
+    return sources
+
+
+def _text(data):
+    return data.decode('utf-8', errors='replace')
+
+
+def without_magics(text):
+    """The cell's text with each IPython line (`%...`, `!...`, `...?`) turned into `pass`."""
+    lines = text.split('\n')
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith(('%', '!')) or (stripped.endswith('?') and not stripped.startswith('#')):
+            lines[i] = line[:len(line) - len(line.lstrip())] + 'pass'
+    return '\n'.join(lines)
+
+
+def parse(source):
+    """[(tree, line offset)] of the source: one tree, or one per line that parses alone when the whole
+    does not. A tree's node.lineno + offset is the line in the file or cell."""
+    text = without_magics(source.text) if source.cell else source.text
+    try:
+        return [(ast.parse(text), 0)]
+    except (SyntaxError, ValueError):
+        pass
+    trees = []
+    for number, line in enumerate(text.split('\n')):
+        try:
+            trees.append((ast.parse(line.strip()), number))
+        except (SyntaxError, ValueError):
+            continue
+    return trees
+
+
+def where(source, line):
+    """(file, line, prefix) of a Finding at `line` of the source: a .py file's line, or for a notebook
+    the cell's number as the line and 'cell 4, line 2: ' in front of the detail."""
+    if source.cell:
+        return source.path, source.cell, f'cell {source.cell}, line {line}: '
+    return source.path, line, ''
+
+
+def code_line(source, line):
+    """The text of the source's 1-based `line`, stripped, at most 100 characters."""
+    lines = source.text.split('\n')
+    text = lines[line - 1].strip() if 0 < line <= len(lines) else ''
+    return text if len(text) <= 100 else text[:97] + '...'
