@@ -28,7 +28,7 @@ import shutil
 import sys
 import tempfile
 
-from teacher import rules, sandbox
+from teacher import rerun, rules, sandbox
 from teacher.classrun import Stopped, grade_class
 from teacher.findings import RULES
 from teacher.feedback import score
@@ -37,6 +37,7 @@ from teacher.intake import read_submission, submission_name
 from teacher.outputs import LANGS, parse_rule_points, summary, write_outputs
 from teacher.points import POINTS, table_problems, test_files
 from teacher.run import ROOT, Limits, Template, run_submission
+from teacher.timing import slow_findings
 class NoSandbox(RuntimeError):
     """The sandbox cannot be built here and the teacher did not choose --no-sandbox."""
 
@@ -52,8 +53,8 @@ def run_notes(support):
 
 def inspect_handin(intake, case, run):
     """(findings, the test accuracies its notebook printed) of one hand-in: the rules' static checks
-    (teacher/rules/) and what its run found, in RULES order."""
-    findings = sorted(rules.check_handin(intake, case) + list(run.findings), key=lambda f: RULES.index(f.rule))
+    (teacher/rules/) and what its run found (the notebook's rerun)."""
+    findings = rules.check_handin(intake, case) + list(run.findings)
     try:
         accuracies = [] if intake.notebook_bytes is None else rules.notebook_accuracies(
             rules.read_notebook(intake.notebook_bytes))
@@ -63,7 +64,8 @@ def inspect_handin(intake, case, run):
 
 
 def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=ROOT, work=None, no_sandbox=False,
-          seed=None, resume=False, only=None, lang=None, rule_points=None, stream=None, inspect=inspect_handin):
+          seed=None, resume=False, only=None, lang=None, rule_points=None, stream=None, inspect=inspect_handin,
+          rerun_notebooks=None):
     """Grade the hand-ins, store each result in DIR/gradebook.db as it is decided, then write DIR's files
     from the gradebook; (rows of grades.csv, problems).
 
@@ -75,6 +77,7 @@ def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=ROOT, w
     no_sandbox: run the workers as plain processes (else NoSandbox when the sandbox cannot be built).
     seed: of the tests' inputs for a new run (default: drawn now). stream: of the progress line (stderr).
     inspect(intake, case, run) -> (findings, accuracies): the rules' checks of one hand-in.
+    rerun_notebooks: rerun.NotebookLimits to run each hand-in's notebook again in the sandbox (None: not).
     """
     support = None if no_sandbox else sandbox.support()
     if support is not None and not support.usable:
@@ -84,14 +87,15 @@ def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=ROOT, w
         os.chmod(work, 0o711)
         template = Template(case, source_dir, work)
         identity = {'case': case, 'submissions': [os.path.abspath(path) for path in submissions],
-                    'limits': dataclasses.asdict(limits), 'sandbox': run_notes(support), 'teacher files': fingerprint(template)}
+                    'limits': dataclasses.asdict(limits), 'sandbox': run_notes(support), 'teacher files': fingerprint(template),
+                    'rerun notebooks': rerun_notebooks and dataclasses.asdict(rerun_notebooks)}
         with Gradebook(out) as book:
             record = book.open_run('resume' if resume else 'only' if only else 'new', identity, seed,
                                    {'lang': lang, 'rule points': rule_points})
             todo = ([book.position(only)] if only else
                     [i for i in range(len(record['submissions'])) if i not in book.decided()])
             _grade_class(book, template, record, todo, limits, jobs or os.cpu_count() or 1, support, work, inspect,
-                         stream)
+                         stream, rerun_notebooks)
             results, record = book.results(), book.recorded()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -115,9 +119,10 @@ def _problems(case, reference):
     return problems
 
 
-def _grade_class(book, template, record, todo, limits, jobs, support, work, inspect, stream):
-    """classrun.grade_class with the jobs of this case: each hand-in's run (and the reference's), checked
-    against the rules, scored against the reference's tests (recorded or run first)."""
+def _grade_class(book, template, record, todo, limits, jobs, support, work, inspect, stream, notebooks):
+    """classrun.grade_class with the jobs of this case: each hand-in's run (and the reference's; with
+    `notebooks`, its notebook's run again), checked against the rules, scored against the reference's tests
+    and TODO timings (recorded, or run first: a resumed run compares with the same reference)."""
     paths, case, seed, slots = record['submissions'], record['case'], record['seed'], queue.Queue()
     for slot in range(jobs):
         slots.put(slot)
@@ -129,6 +134,9 @@ def _grade_class(book, template, record, todo, limits, jobs, support, work, insp
         try:
             run = run_submission(template, template.solution if intake is None else intake.files, test_files(case),
                                  limits, work, slot, support, seed)
+            if notebooks and intake is not None and intake.notebook_bytes is not None:
+                run.findings += rerun.check(template, intake.notebook, intake.notebook_bytes, limits, notebooks, work,
+                                            slot, support, intake.files)
         finally:
             slots.put(slot)
         return intake, run, *(inspect(intake, case, run) if intake else ([], []))
@@ -137,9 +145,10 @@ def _grade_class(book, template, record, todo, limits, jobs, support, work, insp
         intake, run, findings, accuracies = result
         row = score(POINTS[case], run.collected if reference is None else reference['collected'], intake, run, limits)
         if position is None:
-            return {'collected': run.collected, 'score': row['score'], 'max': row['max']}
+            return {'collected': run.collected, 'score': row['score'], 'max': row['max'], 'timings': run.timings}
         row['notes'] = f'{record["sandbox"]}; inputs drawn from seed {seed}'
-        return row, findings, accuracies
+        findings += slow_findings(case, template.todos, run.timings, reference['timings'], intake.files)
+        return row, sorted(findings, key=lambda f: RULES.index(f.rule)), accuracies
     grade_class(book, paths, todo, job, decide, jobs, record.get('reference'), stream)
 
 
@@ -175,6 +184,13 @@ def parse(argv):
                         f'an allocation is a MemoryError in that test (default: {defaults.memory_mb})')
     parser.add_argument('--output-mb', type=int, metavar='MB', help='largest file the worker may write, its '
                         f'printing included: past it the worker is killed in that test (default: {defaults.output_mb})')
+    parser.add_argument('--rerun-notebooks', action='store_true',
+                        help='run each hand-in\'s notebook again in the sandbox on its own code and report printed '
+                        'test accuracies that differ from the handed-in ones (default: not run; with --resume or '
+                        '--only: as recorded)')
+    parser.add_argument('--notebook-time-limit', type=float, metavar='SECONDS',
+                        help='wall clock for one notebook\'s run with --rerun-notebooks (default: '
+                        + ', '.join(f'{seconds:g} for case {case}' for case, seconds in rerun.SECONDS.items()) + ')')
     parser.add_argument('--no-sandbox', action='store_true', help='run the submissions\' code as plain processes '
                         'of yours, without the sandbox (only where it cannot be built; default: the sandbox)')
     return parser, parser.parse_args(argv)
@@ -202,8 +218,11 @@ def _settings(parser, args):
     limits = Limits(**{**dataclasses.asdict(Limits()), **recorded.get('limits', {}), **{key: value for key, value in (
         ('wall', args.time_limit), ('per_test', args.test_timeout), ('memory_mb', args.memory_mb),
         ('output_mb', args.output_mb)) if value is not None}})
+    notebooks = recorded.get('rerun notebooks') if recorded and not args.rerun_notebooks else (
+        {'seconds': args.notebook_time_limit} if args.rerun_notebooks else None)
     try:
-        return submissions, case, limits, None if args.rule_points is None else parse_rule_points(args.rule_points)
+        return (submissions, case, limits, None if args.rule_points is None else parse_rule_points(args.rule_points),
+                notebooks and rerun.NotebookLimits(**notebooks))
     except ValueError as error:
         parser.error(str(error))
 
@@ -212,12 +231,13 @@ def main(argv=None):
     parser, args = parse(argv)
     if args.resume and args.only:
         parser.error('--resume and --only: give one of them')
-    submissions, case, limits, rule_points = _settings(parser, args)
+    submissions, case, limits, rule_points, notebooks = _settings(parser, args)
     support = None if args.no_sandbox else sandbox.support()
     print(f'teacher.grade: {run_notes(support)}', file=sys.stderr)
     try:
         rows, problems = grade(submissions, case, args.out, limits, args.jobs, no_sandbox=args.no_sandbox,
-                               resume=args.resume, only=args.only, lang=args.lang, rule_points=rule_points)
+                               resume=args.resume, only=args.only, lang=args.lang, rule_points=rule_points,
+                               rerun_notebooks=notebooks)
     except NoSandbox as error:
         print(f'teacher.grade: refusing to grade: {error}', file=sys.stderr)
         return 2

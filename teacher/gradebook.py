@@ -21,7 +21,7 @@ from teacher.intake import submission_name
 
 NAME = 'gradebook.db'
 VERSION = 1   # of the tables' layout
-IDENTITY = ('case', 'submissions', 'limits', 'sandbox', 'teacher files')   # a resume must match these
+IDENTITY = ('case', 'submissions', 'limits', 'sandbox', 'teacher files', 'rerun notebooks')   # a resume must match these
 SCHEMA = '''
 CREATE TABLE IF NOT EXISTS run (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS results (
@@ -150,6 +150,8 @@ def _difference(key, recorded, given):
                                                   for name, value in given.items() if recorded.get(name) != value) + ')'
     if key == 'sandbox':
         return f'the recorded run ran: {recorded}; this one would run: {given} (--no-sandbox as the recorded run)'
+    if key == 'rerun notebooks':
+        return f'--rerun-notebooks: {recorded or "not given"} recorded, {given or "not given"} here'
     if key == 'teacher files':
         return 'the teacher\'s files (the release, the hidden tests, the solution) changed since'
     return f'{key} {recorded!r} recorded, {given!r} here'

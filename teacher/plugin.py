@@ -12,7 +12,9 @@ appears in the child's argv, environment or files.
 Each record is one line, `json([seq, kind, name, outcome, message]) TAB hmac-sha256(key, json)`,
 written to an inherited file descriptor: kind is 'collect' (a test file is about to be imported),
 'collected' (its outcome), 'item' (a test was collected), 'start' (a test is about to run), 'result'
-(its outcome), 'note' (something the worker's side reported, in message) or 'finished'.
+(its outcome), 'note' (something the worker's side reported, in message), 'timing' (a TODO's time at
+the course's shapes, measured in the worker after the tests: outcome 'timed' or 'over', seconds in
+message) or 'finished'.
 A per-test (and per-import) timer raises GradeTimeout in the running code.
 """
 import hashlib
@@ -45,12 +47,12 @@ def _plain(message):
 class Recorder:
     """Writes signed records of collection and test outcomes; skips what the grader already knows."""
 
-    def __init__(self, key, fd, timeout, skip=(), seed=0, worker=None):
+    def __init__(self, key, fd, timeout, skip=(), seed=0, worker=None, timing=None):
         self._sign = lambda text: hmac.new(bytes.fromhex(key), text.encode(), hashlib.sha256).hexdigest()
         self._fd, self._timeout, self._seq = fd, timeout, 0
         self._skip = set(skip)
         self._reports = []
-        self._seed, self._worker, self._remote = seed, worker, None
+        self._seed, self._worker, self._remote, self._timing = seed, worker, None, timing
 
     def pytest_configure(self, config):
         config.option.grade_seed = self._seed
@@ -120,8 +122,26 @@ class Recorder:
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session):
         if self._remote is not None:
+            if self._timing and not self._remote.broken:
+                self._time_todos(**self._timing)
             self._remote.close()
         self._write('finished')
+
+    def _time_todos(self, case, todos):
+        """One 'timing' record per TODO: its time at the course's shapes, measured in the worker on inputs
+        from the seed (tests/probe_timing.py); 'over' with the limit when it ran out of the per-test time."""
+        for todo in todos:
+            self._alarm(self._timeout)
+            try:
+                seconds = self._remote('todo_time', [{'case': case, 'todo': todo, 'seed': self._seed}])[0]['seconds']
+                outcome, message = 'timed', repr(float(seconds))
+            except GradeTimeout:
+                outcome, message = 'over', repr(float(self._timeout))
+            except Exception as error:   # a TODO not done or broken: the tests say so; no time
+                outcome, message = 'failed', str(error)[:200]
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            self._write('timing', todo, outcome, message)
 
 
 BOOTSTRAP = r'''

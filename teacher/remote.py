@@ -9,7 +9,6 @@ the test's timer (GradeTimeout, raised here while waiting); one whose imports ha
 started again: every later call fails at once with the same sentence.
 """
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -86,7 +85,7 @@ class RemoteProbes:
         self.cgroup = sandbox.Cgroup(self.support.cgroup if self.support else '')
         with open(self.output_path, 'ab') as output:
             self.process = subprocess.Popen(self._argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=output, cwd=self.folder, env=_plain_environment(),
+                                            stderr=output, cwd=self.folder, env=sandbox.plain_environment(),
                                             preexec_fn=self._prepare)
         self.ready = False
 
@@ -109,11 +108,7 @@ class RemoteProbes:
         """In the child before exec: join the cgroup; without the sandbox, set the limits here."""
         self.cgroup.join()
         if self.support is None:
-            megabyte = 1024 * 1024
-            for name, value in (('RLIMIT_AS', self.limits.memory_mb * megabyte), ('RLIMIT_CPU', self.limits.cpu_seconds),
-                                ('RLIMIT_FSIZE', self.limits.output_mb * megabyte), ('RLIMIT_CORE', 0)):
-                value = sandbox.within(name[len('RLIMIT_'):], value)
-                resource.setrlimit(getattr(resource, name), (value, value))
+            sandbox.set_limits(self.limits)
 
     def _reply(self):
         """The worker's next message; its notes are passed on once each."""
@@ -180,8 +175,3 @@ class RemoteProbes:
                 continue
             count += bool(inner) and inner[0] not in ('1', '2')
         return count
-
-
-def _plain_environment():
-    return {'PATH': '/usr/bin:/bin', 'LANG': 'C.UTF-8', 'OPENBLAS_NUM_THREADS': '1', 'OMP_NUM_THREADS': '1',
-            'MPLBACKEND': 'Agg'}

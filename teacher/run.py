@@ -26,12 +26,12 @@ import time
 from dataclasses import dataclass, field
 
 from teacher import plugin, sandbox
-from teacher.handout import case_files, make_release
+from teacher.handout import case_files, case_regions, make_release
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # the teacher's checkout
 HIDDEN = 'teacher/tests_hidden'   # the hidden tests, at the same place in the checkout and the grading folder
 MAX_ATTEMPTS = 12
-WORKER_TESTS = 'tests/probes.py'   # the one file of tests/ the worker needs
+WORKER_TESTS = ('tests/probes.py', 'tests/probe_timing.py')   # the files of tests/ the worker needs
 
 
 @dataclass
@@ -55,6 +55,7 @@ class Run:
     output_tail: str = ''
     seconds: float = 0.0      # wall-clock time of the run, all attempts
     findings: list = field(default_factory=list)   # findings.Finding the run itself found (timings, a rerun)
+    timings: dict = field(default_factory=dict)    # TODO -> [median s of one call, True: a lower bound] (timing.py)
 
 
 class Template:
@@ -62,6 +63,7 @@ class Template:
 
     def __init__(self, case, source_dir=ROOT, work=None):
         self.case, self.case_files = case, case_files(case, source_dir)
+        self.todos = [(file, function) for file, function, *_ in case_regions(case, source_dir)[0]]
         folder = tempfile.mkdtemp(prefix='release-', dir=work)
         try:
             make_release(os.path.join(folder, 'r'), case, source_dir=source_dir)
@@ -71,6 +73,11 @@ class Template:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         self.solution = {rel: _read_bytes(os.path.join(source_dir, rel)) for rel in self.case_files}
+        self.data_dir = os.path.join(source_dir, 'data')   # the release's data/ is a copy of it
+
+    def release_files(self):
+        """The release's own files, without data/ (bound read-only where needed) and the hidden tests."""
+        return {rel: data for rel, data in self.files.items() if not rel.startswith(('data/', HIDDEN + '/'))}
 
     def write(self, folder, submitted):
         """The release in `folder` with the submitted case files in place of the release's."""
@@ -85,7 +92,7 @@ class Template:
         """The worker's folder: the release's top-level modules with the submitted case files in place,
         and tests/probes.py; readable by the worker's uid."""
         for rel, data in {**self.files, **submitted}.items():
-            if '/' not in rel and rel.endswith('.py') or rel == WORKER_TESTS:
+            if '/' not in rel and rel.endswith('.py') or rel in WORKER_TESTS:
                 path = os.path.join(folder, rel)
                 os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
                 with open(path, 'wb') as handle:
@@ -127,7 +134,8 @@ def run_submission(template, submitted, test_files, limits, work, slot=0, suppor
     template.write(grading, template.solution)
     template.write_worker(worker, submitted)
     os.chmod(home, 0o711)
-    settings = {'seed': seed, 'worker': {
+    timing = {'case': template.case, 'todos': [function for _, function in template.todos]}
+    settings = {'seed': seed, 'timing': timing, 'worker': {
         'folder': worker, 'case_files': sorted(submitted), 'slot': slot, 'output_path': os.path.join(home, 'worker-output'),
         'support': support and dataclasses.asdict(support),
         'limits': {'memory_mb': limits.memory_mb, 'cpu_seconds': int(limits.wall) + 1, 'output_mb': limits.output_mb}}}
@@ -258,6 +266,8 @@ def _take(records, ending, skip, ignore, run):
             current = None
             run.outcomes.setdefault(name, (outcome, message))
             skip.add(name)
+        elif kind == 'timing':
+            run.timings[name] = _timing(outcome, message)
         elif kind == 'note':
             if message not in run.notes:
                 run.notes.append(message)
@@ -278,6 +288,15 @@ def _take(records, ending, skip, ignore, run):
         run.outcomes.setdefault(name, ('failed', f'this test {ending}'))
     run.events.append(f'{name}: {"importing it" if kind == "collect" else "the test"} {ending}')
     return False
+
+
+def _timing(outcome, message):
+    """[seconds, lower bound] of a 'timing' record ('timed' or 'over' with the seconds), else None."""
+    try:
+        seconds = float(message)
+    except ValueError:
+        return None
+    return [seconds, outcome == 'over'] if outcome in ('timed', 'over') and seconds >= 0 else None
 
 
 def _tail(path, size=2000):

@@ -122,8 +122,9 @@ def _python_paths():
     return [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))]
 
 
-def command(slot, folder, argv, limits, found):
-    """The argv that runs `argv` in the sandbox of `slot`, with `folder` read-only as /sub (its cwd)."""
+def command(slot, folder, argv, limits, found, binds=(), scratch_bytes=SCRATCH_BYTES):
+    """The argv that runs `argv` in the sandbox of `slot`, with `folder` read-only as /sub (its cwd);
+    binds: more (host path, path inside) pairs, read-only; scratch_bytes: the size of /tmp."""
     base = [found.bwrap, '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup',
             '--die-with-parent', '--new-session', '--clearenv']
     if not found.root:
@@ -131,10 +132,11 @@ def command(slot, folder, argv, limits, found):
     system = ['--ro-bind', '/usr', '/usr'] + [arg for link in ('bin', 'lib', 'lib64', 'sbin')
                                               for arg in _link_or_dir('/' + link)]
     # the scratch tmpfs first, so that a Python installation under /tmp (a venv there) is bound on top of it
-    places = (['--perms', '1777', '--size', str(SCRATCH_BYTES), '--tmpfs', '/tmp']
+    places = (['--perms', '1777', '--size', str(scratch_bytes), '--tmpfs', '/tmp']
               + _read_only((p for p in _python_paths() if not p.startswith('/usr/')), made=('/', '/tmp'))
               + ['--perms', '0755', '--dir', '/grader', '--ro-bind', WORKER, '/grader/grade_worker.py',
-                 '--ro-bind', folder, '/sub', '--proc', '/proc', '--dev', '/dev', '--chdir', '/sub'])
+                 '--ro-bind', folder, '/sub', *[arg for pair in binds for arg in ('--ro-bind', *pair)],
+                 '--proc', '/proc', '--dev', '/dev', '--chdir', '/sub'])
     environment = [arg for name, value in (('PATH', '/usr/bin:/bin'), ('HOME', '/tmp'), ('TMPDIR', '/tmp'),
                                            ('MPLCONFIGDIR', '/tmp'), ('MPLBACKEND', 'Agg'), ('LANG', 'C.UTF-8'),
                                            ('OPENBLAS_NUM_THREADS', '1'), ('OMP_NUM_THREADS', '1'))
@@ -147,6 +149,21 @@ def command(slot, folder, argv, limits, found):
              f'--as={within("AS", limits.memory_mb * megabyte)}', f'--cpu={within("CPU", limits.cpu_seconds)}',
              f'--fsize={within("FSIZE", limits.output_mb * megabyte)}', '--core=0', '--']
     return base + system + places + environment + limit + drop + argv
+
+
+def set_limits(limits):
+    """Set `limits` on this process (without the sandbox: from a child's preexec_fn, before exec)."""
+    megabyte = 1024 * 1024
+    for name, value in (('AS', limits.memory_mb * megabyte), ('CPU', limits.cpu_seconds),
+                        ('FSIZE', limits.output_mb * megabyte), ('CORE', 0)):
+        value = within(name, value)
+        resource.setrlimit(getattr(resource, 'RLIMIT_' + name), (value, value))
+
+
+def plain_environment():
+    """The environment of a process running a submission's code without the sandbox."""
+    return {'PATH': '/usr/bin:/bin', 'LANG': 'C.UTF-8', 'OPENBLAS_NUM_THREADS': '1', 'OMP_NUM_THREADS': '1',
+            'MPLBACKEND': 'Agg'}
 
 
 def within(name, value):

@@ -297,6 +297,13 @@ def train_convnet(x, labels, x_test, epochs, learning_rate, batch):
     return {'scores': _copy(net.forward(x_test))}
 
 
+def todo_time(case, todo, seed, repeats=5):
+    """{'seconds': the median time of one call of the TODO `todo` (e.g. 'FCLayer.gradients') at the
+    course's shapes of `case`, 'calls'}: what the grader compares with the teacher's (probe_timing.py)."""
+    import probe_timing
+    return probe_timing.todo_time(case, todo, seed, repeats)
+
+
 def _scalar(value):
     return None if value is None else float(np.asarray(value, np.float64).reshape(-1)[0]) if np.size(value) == 1 \
         else _copy(value)
@@ -305,4 +312,5 @@ def _scalar(value):
 PROBES = {function.__name__: function for function in (
     softmax_parts, softmax_classifier, loss_forward, loss_gradient, loss_backward, regression_loss, regression_gradients,
     fc_forward, fc_gradients, fc_backward, activation, activation_backward, sgd_trajectory,
-    train_softmax_regression, train_mlp, conv_forward, conv_gradients, conv_backward, pool_backward, train_convnet)}
+    train_softmax_regression, train_mlp, conv_forward, conv_gradients, conv_backward, pool_backward, train_convnet,
+    todo_time)}

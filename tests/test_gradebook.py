@@ -101,7 +101,7 @@ def test_bad_rule_points_are_refused_by_name(text):
 # ---------------------------------------------------------------- the gradebook
 
 IDENTITY = {'case': 1, 'submissions': ['/s/alice', '/s/bob.zip'], 'limits': {'wall': 120.0}, 'sandbox': 'plain',
-            'teacher files': 'abc'}
+            'teacher files': 'abc', 'rerun notebooks': None}
 
 
 def test_a_result_is_on_the_disk_when_stored_and_read_back_as_it_was(tmp_path):
