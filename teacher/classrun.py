@@ -47,7 +47,8 @@ def grade_class(book, sources, todo, job, decide, jobs, reference=None, stream=N
                 done, pending = wait(pending, timeout=1, return_when=FIRST_COMPLETED)
             except KeyboardInterrupt:
                 stopping, pending = True, {future for future in pending if not future.cancel()}
-                progress.line.say(f'Ctrl-C: finishing the {len(pending)} hand-ins being graded; --resume grades the rest')
+                progress.line.say(f'Ctrl-C: finishing the {len(pending)} hand-ins being graded; '
+                                  '--resume grades the rest')
                 continue
             for future in done:
                 if futures[future] is None:

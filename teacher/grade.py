@@ -38,6 +38,8 @@ from teacher.outputs import LANGS, parse_rule_points, summary, write_outputs
 from teacher.points import POINTS, table_problems, test_files
 from teacher.run import ROOT, Limits, Template, run_submission
 from teacher.timing import slow_findings
+
+
 class NoSandbox(RuntimeError):
     """The sandbox cannot be built here and the teacher did not choose --no-sandbox."""
 
@@ -87,7 +89,8 @@ def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=ROOT, w
         os.chmod(work, 0o711)
         template = Template(case, source_dir, work)
         identity = {'case': case, 'submissions': [os.path.abspath(path) for path in submissions],
-                    'limits': dataclasses.asdict(limits), 'sandbox': run_notes(support), 'teacher files': fingerprint(template),
+                    'limits': dataclasses.asdict(limits), 'sandbox': run_notes(support),
+                    'teacher files': fingerprint(template),
                     'rerun notebooks': rerun_notebooks and dataclasses.asdict(rerun_notebooks)}
         with Gradebook(out) as book:
             record = book.open_run('resume' if resume else 'only' if only else 'new', identity, seed,
@@ -159,16 +162,19 @@ def parse(argv):
         'file per hand-in are written into DIR once all are graded. With --resume or --only the case, the hand-ins and '
         'the limits default to the recorded run\'s. See docs/teachers.md.')
     parser.add_argument('submissions', nargs='*', metavar='SUBMISSION',
-                        help='folders or .zip files, one per student (with --resume or --only: default the recorded ones)')
+                        help='folders or .zip files, one per student (with --resume or --only, default: the '
+                        'recorded ones)')
     parser.add_argument('--case', type=int, choices=sorted(POINTS),
-                        help='the case graded (no default for a new run; with --resume or --only, default: the recorded one)')
+                        help='the case graded (no default for a new run; with --resume or --only, default: the '
+                        'recorded one)')
     parser.add_argument('--out', required=True, metavar='DIR',
                         help='gets gradebook.db, grades.csv, rules.csv and one feedback file NAME.txt per hand-in')
     parser.add_argument('--resume', action='store_true', help='finish the run recorded in DIR: grade only the '
-                        'hand-ins without a result, with its seed (the same case, hand-ins and limits; default: a new run, '
-                        'refused where DIR has a gradebook)')
+                        'hand-ins without a result, with its seed (the same case, hand-ins and limits; default: a '
+                        'new run, refused where DIR has a gradebook)')
     parser.add_argument('--only', metavar='NAME', help='grade the hand-in NAME of the run recorded in DIR again, '
-                        'with its seed (same inputs, same points: an appeal), and rewrite DIR\'s files (default: every hand-in)')
+                        'with its seed (same inputs, same points: an appeal), and rewrite DIR\'s files (default: '
+                        'every hand-in)')
     parser.add_argument('--lang', choices=LANGS, help='the feedback\'s language, the release README\'s '
                         '(python -m teacher.handout --lang; default: en, or the recorded one)')
     parser.add_argument('--rule-points', metavar='RULE=POINTS,...', help='what breaking a rule costs, once per '

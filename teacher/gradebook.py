@@ -21,7 +21,7 @@ from teacher.intake import submission_name
 
 NAME = 'gradebook.db'
 VERSION = 1   # of the tables' layout
-IDENTITY = ('case', 'submissions', 'limits', 'sandbox', 'teacher files', 'rerun notebooks')   # a resume must match these
+IDENTITY = ('case', 'submissions', 'limits', 'sandbox', 'teacher files', 'rerun notebooks')   # a resume matches them
 SCHEMA = '''
 CREATE TABLE IF NOT EXISTS run (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS results (
@@ -91,8 +91,12 @@ class Gradebook:
         return self.recorded()
 
     def position(self, name):
-        """The place of the hand-in called `name` (its name or path) in the recorded list; GradebookError else."""
+        """The place of the hand-in called `name` (its name or path) in the recorded list, for --only; a
+        GradebookError when there is none or several, or the run is not finished (its outputs not written)."""
         paths = self.recorded()['submissions']
+        if len(self.decided()) < len(paths):
+            raise GradebookError(f'--only {name}: the recorded run is not finished ({len(self.decided())} of '
+                                 f'{len(paths)} hand-ins graded): finish it with --resume first')
         found = [i for i, path in enumerate(paths) if name in (submission_name(path), os.path.basename(path))
                  or os.path.abspath(name) == path]
         if len(found) != 1:
@@ -106,7 +110,8 @@ class Gradebook:
         recorded = self.recorded()
         if recorded.get('version') != VERSION:
             raise GradebookError(f'{self.path} was written by another version of the grader '
-                                 f'(layout {recorded.get("version")}, this one reads {VERSION}): grade into a new --out')
+                                 f'(layout {recorded.get("version")}, this one reads {VERSION}): grade into another '
+                                 '--out')
         problems = [_difference(key, recorded.get(key), identity[key]) for key in IDENTITY
                     if _key(key, recorded.get(key)) != _key(key, identity[key])]
         if problems:
@@ -143,7 +148,7 @@ def _difference(key, recorded, given):
     """One clause saying how `given` differs from the recorded `key`."""
     if key == 'submissions' and isinstance(recorded, list):
         new, gone = sorted(set(given) - set(recorded)), sorted(set(recorded) - set(given))
-        parts = ([f'not in it: {", ".join(new)}'] if new else []) + ([f'missing here: {", ".join(gone)}'] if gone else [])
+        parts = [f'{words}: {", ".join(paths)}' for words, paths in (('not in it', new), ('missing here', gone)) if paths]
         return 'the hand-ins differ (' + '; '.join(parts) + ')'
     if key == 'limits' and isinstance(recorded, dict):
         return 'the limits differ (' + ', '.join(f'{name} {recorded.get(name)} recorded, {value} here'

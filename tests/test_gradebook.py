@@ -58,7 +58,8 @@ def test_grades_csv_has_a_column_per_rule_and_rules_csv_a_row_per_finding(tmp_pa
     found = read_csv(tmp_path / 'rules.csv')
     assert [(f['submission'], f['rule'], f['finding'], f['file'], f['line']) for f in found] == [
         ('torch', 'framework', 'import', 'criterion.py', '3'), ('torch', 'framework', 'import', 'runner.ipynb', '12'),
-        ('loops', 'vectorized', 'loop', 'criterion.py', '41'), ('loops', 'notebook', 'not-executed', 'runner.ipynb', '0')]
+        ('loops', 'vectorized', 'loop', 'criterion.py', '41'),
+        ('loops', 'notebook', 'not-executed', 'runner.ipynb', '0')]
     assert found[0]['detail'] == 'imports torch'
 
 
@@ -112,8 +113,11 @@ def test_a_result_is_on_the_disk_when_stored_and_read_back_as_it_was(tmp_path):
         other = sqlite3.connect(tmp_path / 'gradebook.db')   # another process's view, before this one closes
         assert other.execute('SELECT position FROM results').fetchall() == [(1,)]
         other.close()
+        with pytest.raises(GradebookError, match=r'--only bob: the recorded run is not finished \(1 of 2'):
+            book.position('bob')
     with Gradebook(str(tmp_path)) as book:
         assert book.results() == [(row('bob'), PLANTED['loops'], [0.9])] and book.decided() == {1}
+        book.store(0, '/s/alice', row('alice'), [], [])
         assert book.position('bob') == 1 and book.position('bob.zip') == 1 and book.position('/s/alice') == 0
 
 
@@ -128,6 +132,8 @@ def test_a_gradebook_refuses_another_run_a_second_start_and_unknown_names(tmp_pa
         assert ('records another run: case 1 recorded, 2 here; the hand-ins differ (not in it: /s/carol; missing '
                 'here: /s/bob.zip); the limits differ (wall 120.0 recorded, 60.0 here)') in str(error.value)
         assert book.open_run('resume', {**IDENTITY, 'submissions': IDENTITY['submissions'][::-1]})['case'] == 1
+        for position, name in enumerate(('alice', 'bob')):
+            book.store(position, IDENTITY['submissions'][position], row(name), [], [])
         with pytest.raises(GradebookError, match=r'--only dave: no such hand-in in the recorded run \(alice, bob\)'):
             book.position('dave')
     with Gradebook(str(tmp_path / 'empty')) as book:
@@ -169,8 +175,9 @@ def class_of_12(root):
     """Twelve case-1 hand-ins, four kinds that score differently: correct, gradient summed, momentum sign, a
     syntax error."""
     own = own_files()
-    kinds = {'ok': own, 'summed': {**own, 'criterion.py': changed('criterion.py', '        delta /= len(self.gt)\n', '')},
-             'momentum': {**own, 'optimizer.py': own['optimizer.py'].replace('        v -= step\n', '        v += step\n')},
+    kinds = {'ok': own,
+             'summed': {**own, 'criterion.py': changed('criterion.py', '        delta /= len(self.gt)\n', '')},
+             'momentum': {**own, 'optimizer.py': changed('optimizer.py', '        v -= step\n', '        v += step\n')},
              'syntax': {**own, 'layers.py': own['layers.py'] + '\ndef oops(:\n'}}
     return [folder(root, f'{kind}{i}', kinds[kind]) for i in range(3) for kind in kinds]
 
@@ -223,7 +230,8 @@ def test_a_run_killed_after_the_fifth_result_resumes_with_the_seven_left_and_the
                             timeout=120)
     assert appeal.returncode == 0, appeal.stderr
     score = next(line['score'] for line in table if line['name'] == 'summed1')
-    assert appeal.stdout.startswith(f'summed1: {float(score):g} / ') and read_csv(os.path.join(out, 'grades.csv')) == whole
+    assert appeal.stdout.startswith(f'summed1: {float(score):g} / ')
+    assert read_csv(os.path.join(out, 'grades.csv')) == whole
     regraded = decided(out)
     assert [i for i in range(12) if regraded[i] != after[i]] == [5]   # summed1 only, graded again
 
