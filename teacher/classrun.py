@@ -12,6 +12,7 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
+from formatting import plural
 from progress import StatusLine, clock
 from teacher.intake import submission_name
 
@@ -47,7 +48,7 @@ def grade_class(book, sources, todo, job, decide, jobs, reference=None, stream=N
                 done, pending = wait(pending, timeout=1, return_when=FIRST_COMPLETED)
             except KeyboardInterrupt:
                 stopping, pending = True, {future for future in pending if not future.cancel()}
-                progress.line.say(f'Ctrl-C: finishing the {len(pending)} hand-ins being graded; '
+                progress.line.say(f'Ctrl-C: finishing {plural(len(pending), "hand-in")} being graded; '
                                   '--resume grades the rest')
                 continue
             for future in done:

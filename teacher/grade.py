@@ -250,9 +250,9 @@ def main(argv=None):
     except GradebookError as error:
         print(f'teacher.grade: error: {error}', file=sys.stderr)
         return 2
-    except Stopped as error:
-        print(f'teacher.grade: {error}; python -m teacher.grade --out {args.out} --resume grades the rest',
-              file=sys.stderr)
+    except (Stopped, KeyboardInterrupt) as error:   # KeyboardInterrupt: before the pool started or while writing
+        print(f'teacher.grade: {error or "interrupted (Ctrl-C)"}; the results stored in {args.out}/{NAME} are kept: '
+              f'python -m teacher.grade --out {args.out} --resume grades the rest', file=sys.stderr)
         return 130
     for row in rows:
         if not args.only or row['name'] == submission_name(args.only):

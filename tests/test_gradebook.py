@@ -246,7 +246,7 @@ def test_ctrl_c_finishes_the_hand_in_being_graded_stores_it_and_resume_grades_th
         time.sleep(0.02)
     stopped.send_signal(signal.SIGINT)
     _, stderr = stopped.communicate(timeout=120)
-    assert stopped.returncode == 130 and 'Ctrl-C: finishing the 1 hand-ins being graded' in stderr, stderr
+    assert stopped.returncode == 130 and 'Ctrl-C: finishing 1 hand-in being graded' in stderr, stderr
     assert sorted(decided(out)) == [0, 1] and 'stopped: 2 of 4 hand-ins graded and stored' in stderr   # the one running
     assert '--resume grades the rest' in stderr and not os.path.exists(os.path.join(out, 'grades.csv'))
     resumed = subprocess.run(command('--out', out, '--resume'), cwd=ROOT, capture_output=True, text=True, timeout=120)
