@@ -186,7 +186,8 @@ def _pick_for_rules(entries, intake):
         limit = min(budget, MAX_DOCUMENT_BYTES if name.endswith('.ipynb') else MAX_FILE_BYTES)
         data, why = take(entries[name], limit)
         if why and limit == budget:
-            why = f'not read for the framework check: the other .py files and notebooks pass {MAX_SOURCES_BYTES:,} bytes'
+            why = (f'not read for the framework check: the other .py files and notebooks pass '
+                   f'{MAX_SOURCES_BYTES:,} bytes')
         budget -= len(data or b'')
         _keep(name, data, why, intake.sources, intake)
     intake.ignored[:] = [name for name in intake.ignored if name not in taken]

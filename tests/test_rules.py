@@ -148,7 +148,8 @@ def test_a_notebook_run_out_of_order_is_reported_at_the_first_cell_out_of_turn(c
     notebook = json.loads((folder / 'runner.ipynb').read_text())
     number = notebook['cells'].index(code_cell(notebook, cell)) + 1
     found = findings_of(folder)
-    assert [(f.rule, f.finding, f.file, f.line) for f in found] == [('notebook', 'out-of-order', 'runner.ipynb', number)]
+    assert [(f.rule, f.finding, f.file, f.line) for f in found] == [
+        ('notebook', 'out-of-order', 'runner.ipynb', number)]
     assert found[0].detail.startswith(f'cell {number} {words}: ')
 
 
@@ -330,3 +331,25 @@ def test_the_pdf_python_m_report_writes_passes_every_report_check(quick):
     with open(quick[2] / 'report.pdf', 'rb') as handle:
         intake = Intake('report', str(quick[2]), pdfs={'report.pdf': handle.read()})
     assert report.check_report(intake) == []
+
+
+# ---------------------------------------------------------------- the contract and the release
+
+def test_a_finding_says_where_in_a_file_or_a_notebook_cell():
+    assert Finding('framework', 'import', 'criterion.py', 3).where() == 'criterion.py line 3'
+    assert Finding('framework', 'import', 'runner.ipynb', 4, 'cell 4, line 2: ...').where() == 'runner.ipynb cell 4'
+    assert Finding('notebook', 'missing').where() == ''
+
+
+def test_check_handin_refuses_an_intake_read_without_the_case_s_notebook(complete):
+    with pytest.raises(ValueError, match="notebook='runner.ipynb'"):
+        check_handin(read_submission(str(complete()), case_files(1)), 1)
+
+
+def test_the_pdf_reader_is_the_teacher_s_dependency_not_the_student_s(tmp_path):
+    from teacher.handout import make_release
+    make_release(str(tmp_path / 'release'), 1)
+    with open(os.path.join(ROOT, 'teacher', 'requirements.txt')) as handle:
+        assert 'pypdf' in handle.read()
+    assert 'pypdf' not in (tmp_path / 'release' / 'requirements.txt').read_text()
+    assert not (tmp_path / 'release' / 'teacher').exists()
