@@ -12,7 +12,7 @@ from teacher.findings import Finding
 from teacher.handout import ROOT, case_files
 from teacher.intake import Intake, read_submission
 from teacher.rules import case_notebook, check_handin, notebook_accuracies, read_notebook
-from teacher.rules import report, vectorized
+from teacher.rules import pdf_text, report, vectorized
 from teacher.rules.framework import check_framework
 from teacher.rules.pdf_text import PdfText
 
@@ -55,28 +55,33 @@ def test_a_complete_hand_in_keeps_every_rule(complete, case):
 
 # ---------------------------------------------------------------- framework
 
-def test_import_torch_in_a_case_file_is_found_with_its_line(complete):
+FRAMEWORK_IMPORTS = [('import torch', 'PyTorch'), ('from tensorflow import keras', 'TensorFlow')]
+
+
+@pytest.mark.parametrize('statement, framework', FRAMEWORK_IMPORTS)
+def test_a_framework_import_in_a_case_file_is_found_with_its_line(complete, statement, framework):
     folder = complete()
     text = (folder / 'criterion.py').read_text()
-    (folder / 'criterion.py').write_text(text.replace('import numpy as np\n', 'import numpy as np\nimport torch\n', 1))
+    (folder / 'criterion.py').write_text(text.replace('import numpy as np\n', f'import numpy as np\n{statement}\n', 1))
     line = text.split('\n').index('import numpy as np') + 2
     assert findings_of(folder) == [Finding('framework', 'import', 'criterion.py', line,
-                                           '`import torch` imports PyTorch: the assignment allows no deep-learning '
+                                           f'`{statement}` imports {framework}: the assignment allows no deep-learning '
                                            'framework')]
 
 
-def test_from_tensorflow_import_keras_in_a_notebook_cell_is_found_with_its_cell(complete):
+@pytest.mark.parametrize('statement, framework', FRAMEWORK_IMPORTS)
+def test_a_framework_import_in_a_notebook_cell_is_found_with_its_cell(complete, statement, framework):
     folder = complete()
 
     def plant(notebook):
         cell = code_cell(notebook, 1)
-        cell['source'] = '%matplotlib inline\nfrom tensorflow import keras\n' + ''.join(cell['source'])
+        cell['source'] = f'%matplotlib inline\n{statement}\n' + ''.join(cell['source'])
     edit_notebook(folder / 'runner.ipynb', plant)
     notebook = json.loads((folder / 'runner.ipynb').read_text())
     number = notebook['cells'].index(code_cell(notebook, 1)) + 1
     assert findings_of(folder) == [Finding('framework', 'import', 'runner.ipynb', number,
-                                           f'cell {number}, line 2: `from tensorflow import keras` imports '
-                                           'TensorFlow: the assignment allows no deep-learning framework')]
+                                           f'cell {number}, line 2: `{statement}` imports {framework}: the '
+                                           'assignment allows no deep-learning framework')]
 
 
 @pytest.mark.parametrize('code, framework', [
@@ -308,6 +313,12 @@ def test_a_pdf_without_the_momentum_part_is_reported(complete, report_pdf):
     report_pdf(folder / 'report.pdf', parts=('accuracy', 'learning_rate', 'batch_size'))
     assert findings_of(folder) == [Finding('report', 'part-missing', 'report.pdf', 0, 'the momentum comparison: not '
                                            'found in report.pdf (looked for "momentum" or "动量")')]
+
+
+def test_a_pdf_the_reader_cannot_finish_in_time_is_unreadable(complete, monkeypatch):
+    monkeypatch.setattr(pdf_text, 'TIMEOUT', 0.01)
+    assert findings_of(complete()) == [Finding('report', 'unreadable', 'report.pdf', 0, 'report.pdf: reading it took '
+                                               'longer than 0.01 s: it could not be checked')]
 
 
 def test_a_pdf_without_a_figure_is_reported(complete, report_pdf):
