@@ -175,7 +175,8 @@ def _pick(entries, case_files, intake):
 
 def _pick_for_rules(entries, intake):
     """Take the case's notebook, the PDFs and the other sources from the ignored entries (see above)."""
-    left = [name for name in entries if name in set(intake.ignored)]
+    ignored = set(intake.ignored)
+    left = [name for name in entries if name in ignored]
     taken = {_pick_notebook({name: entries[name] for name in left}, intake)} - {''}
     for name in [n for n in _depth_first(left) if n.lower().endswith('.pdf')][:MAX_PDFS]:
         taken.add(name)

@@ -364,3 +364,10 @@ def test_the_pdf_reader_is_the_teacher_s_dependency_not_the_student_s(tmp_path):
         assert 'pypdf' in handle.read()
     assert 'pypdf' not in (tmp_path / 'release' / 'requirements.txt').read_text()
     assert not (tmp_path / 'release' / 'teacher').exists()
+
+
+def test_without_pypdf_the_check_stops_and_says_how_to_install_it(complete, monkeypatch):
+    find_spec = pdf_text.importlib.util.find_spec
+    monkeypatch.setattr(pdf_text.importlib.util, 'find_spec', lambda name: None if name == 'pypdf' else find_spec(name))
+    with pytest.raises(pdf_text.MissingReader, match='pip install -r teacher/requirements.txt'):
+        findings_of(complete())
