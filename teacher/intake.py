@@ -235,7 +235,7 @@ def _output_over_cap(data):
     that is not JSON passes here: the notebook rule reports it as unreadable."""
     try:
         cells = json.loads(data).get('cells', [])
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):   # nested past the parser's depth: not a notebook
         return ''
     for number, cell in enumerate(cells if isinstance(cells, list) else [], 1):
         outputs = cell.get('outputs', []) if isinstance(cell, dict) else []

@@ -409,3 +409,13 @@ def test_without_pypdf_the_check_stops_and_says_how_to_install_it(complete, monk
     monkeypatch.setattr(pdf_text.importlib.util, 'find_spec', lambda name: None if name == 'pypdf' else find_spec(name))
     with pytest.raises(pdf_text.MissingReader, match='pip install -r teacher/requirements.txt'):
         findings_of(complete())
+
+
+def test_a_notebook_nested_past_the_parser_s_depth_is_unreadable_and_the_rest_is_taken(complete):
+    folder = complete()
+    (folder / 'runner.ipynb').write_text('{"cells": ' + '[' * 100_000 + ']' * 100_000 + '}')
+    intake = read_submission(str(folder), case_files(1), notebook=case_notebook(1))
+    assert intake.error == '' and sorted(intake.files) == sorted(case_files(1))
+    found = check_handin(intake, 1)
+    assert [(f.rule, f.finding, f.file) for f in found] == [('notebook', 'unreadable', 'runner.ipynb')]
+    assert found[0].detail.startswith('runner.ipynb is not JSON (RecursionError: ')

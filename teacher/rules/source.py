@@ -25,8 +25,8 @@ def read_notebook(data):
     """The notebook (nbformat 4, a NotebookNode) in `data` (bytes or str); NotebookError saying why not."""
     try:
         raw = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise NotebookError(f'not JSON ({error})') from None
+    except (ValueError, RecursionError) as error:   # RecursionError: nested past the parser's depth
+        raise NotebookError(f'not JSON ({type(error).__name__}: {str(error)[:100]})') from None
     if not isinstance(raw, dict) or not isinstance(raw.get('nbformat'), int):
         raise NotebookError('JSON, but not a notebook (no nbformat version)')
     try:
