@@ -419,3 +419,12 @@ def test_a_notebook_nested_past_the_parser_s_depth_is_unreadable_and_the_rest_is
     found = check_handin(intake, 1)
     assert [(f.rule, f.finding, f.file) for f in found] == [('notebook', 'unreadable', 'runner.ipynb')]
     assert found[0].detail.startswith('runner.ipynb is not JSON (RecursionError: ')
+
+
+def test_code_chained_past_the_parser_s_depth_costs_no_check(complete):
+    folder = complete()
+    chain = 'x = ' + '+'.join(['a'] * 200_000) + '\n'   # ast.parse: RecursionError
+    with open(folder / 'criterion.py', 'a') as handle:
+        handle.write(chain)
+    (folder / 'helpers.py').write_text(chain + 'import torch\n')
+    assert [(f.rule, f.file, f.line) for f in findings_of(folder)] == [('framework', 'helpers.py', 2)]

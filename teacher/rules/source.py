@@ -84,21 +84,24 @@ def without_magics(text):
     return '\n'.join(lines)
 
 
+def parse_python(text):
+    """The module's ast, or None when Python cannot parse it: a syntax error, a NUL byte, or code nested
+    or chained past the parser's depth or memory (a hostile file's RecursionError or MemoryError)."""
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def parse(source):
     """[(tree, line offset)] of the source: one tree, or one per line that parses alone when the whole
     does not. A tree's node.lineno + offset is the line in the file or cell."""
     text = without_magics(source.text) if source.cell else source.text
-    try:
-        return [(ast.parse(text), 0)]
-    except (SyntaxError, ValueError):
-        pass
-    trees = []
-    for number, line in enumerate(text.split('\n')):
-        try:
-            trees.append((ast.parse(line.strip()), number))
-        except (SyntaxError, ValueError):
-            continue
-    return trees
+    tree = parse_python(text)
+    if tree is not None:
+        return [(tree, 0)]
+    trees = [(parse_python(line.strip()), number) for number, line in enumerate(text.split('\n'))]
+    return [(tree, number) for tree, number in trees if tree is not None]
 
 
 def where(source, line):
