@@ -428,3 +428,18 @@ def test_code_chained_past_the_parser_s_depth_costs_no_check(complete):
         handle.write(chain)
     (folder / 'helpers.py').write_text(chain + 'import torch\n')
     assert [(f.rule, f.file, f.line) for f in findings_of(folder)] == [('framework', 'helpers.py', 2)]
+
+
+@pytest.mark.parametrize('cell, words', [
+    ({'cell_type': 'code', 'source': 'x', 'execution_count': 1, 'outputs': 5}, 'cell 1 has outputs that are not'),
+    ({'cell_type': 'code', 'source': 'x', 'execution_count': '1', 'outputs': []}, "cell 1 has an execution count that"),
+    ({'cell_type': 'code', 'source': [1, 2], 'outputs': []}, 'cell 1 has a source that is not text'),
+    ('print(1)', 'cell 1 is not a cell'),
+])
+def test_a_notebook_whose_cells_break_the_layout_is_unreadable(complete, cell, words):
+    folder = complete()
+    (folder / 'runner.ipynb').write_text(json.dumps({'cells': [cell], 'metadata': {}, 'nbformat': 4,
+                                                     'nbformat_minor': 5}))
+    found = findings_of(folder)
+    assert [(f.rule, f.finding) for f in found] == [('notebook', 'unreadable')]
+    assert f'runner.ipynb is a notebook whose {words}' in found[0].detail

@@ -35,9 +35,31 @@ def read_notebook(data):
     except Exception as error:   # nbformat's converters raise many kinds on a malformed layout
         raise NotebookError(f'not a notebook nbformat can read ({type(error).__name__}: {error})') from None
     cells = notebook.get('cells')
-    if not isinstance(cells, list) or not all(isinstance(c, dict) and 'cell_type' in c for c in cells):
+    if not isinstance(cells, list):
         raise NotebookError('a notebook without a list of cells')
+    for number, cell in enumerate(cells, 1):
+        problem = _cell_problem(cell)
+        if problem:
+            raise NotebookError(f'a notebook whose cell {number} {problem}')
     return notebook
+
+
+def _cell_problem(cell):
+    """What is wrong with the layout of one cell that the rules read, or '' (nbformat 4's schema, as far
+    as the rules rely on it: source text, outputs a list of objects, an execution count a number)."""
+    if not isinstance(cell, dict) or not isinstance(cell.get('cell_type'), str):
+        return 'is not a cell (no cell_type)'
+    source = cell.get('source', '')
+    if not (isinstance(source, str) or isinstance(source, list) and all(isinstance(s, str) for s in source)):
+        return 'has a source that is not text'
+    if cell['cell_type'] != 'code':
+        return ''
+    count, outputs = cell.get('execution_count'), cell.get('outputs', [])
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+        return f'has an execution count that is not a number ({str(count)[:20]!r})'
+    if not isinstance(outputs, list) or not all(isinstance(o, dict) for o in outputs):
+        return 'has outputs that are not a list of objects'
+    return ''
 
 
 def cell_text(cell):
