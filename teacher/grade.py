@@ -163,7 +163,8 @@ def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=ROOT, w
         shutil.rmtree(work, ignore_errors=True)
     reference = done[0][1]
     for intake, run in done[1:]:
-        run.findings += slow_findings(case, template.todos, run.timings, reference.timings, intake.files)
+        run.findings += slow_findings(case, template.todos, run.timings, reference.timings, intake.files,
+                                      intake.found_at)
     collected = reference.collected
     problems = table_problems(case, collected)
     rows = [score(POINTS[case], collected, intake, run, limits) for intake, run in done[1:]]

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 
 from teacher import sandbox
 from teacher.findings import Finding
+from teacher.rules import NotebookError, notebook_accuracies, read_notebook
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'notebook_worker.py')
 INSIDE = '/grader/grade_notebook.py'   # where the sandbox sees it
@@ -68,10 +69,9 @@ def check(template, path, data, limits, notebook_limits, work, slot=0, support=N
     notebook_limits = replace(notebook_limits, seconds=notebook_limits.seconds or SECONDS[template.case])
     rerun = execute(template, submitted or {}, path, data, limits, notebook_limits, work, slot, support)
     try:
-        handed = json.loads(data.decode('utf-8'))
-        cells = handed['cells']
-    except (ValueError, KeyError, TypeError):
-        return []   # an unreadable notebook is the intake's finding; it ran (or not) all the same
+        cells = read_notebook(data)['cells']
+    except NotebookError:
+        return []   # an unreadable notebook is the notebook rule's finding; it ran (or not) all the same
     return compare(path, cells, rerun, notebook_limits)
 
 
@@ -182,8 +182,7 @@ def compare(path, cells, rerun, notebook_limits):
 
 
 def _accuracies(outputs):
-    """The test accuracies a cell's outputs print (teacher.rules reads them from a notebook of that one cell)."""
-    from teacher.rules import notebook_accuracies   # the rules' reader; imported when a notebook is compared
+    """The test accuracies a cell's outputs print (the notebook rule's reader, on a notebook of that one cell)."""
     if not isinstance(outputs, list):
         return []
     return notebook_accuracies({'cells': [{'cell_type': 'code', 'source': '', 'metadata': {}, 'outputs': outputs}]})
