@@ -12,7 +12,10 @@ How data flows through it:
             runs with plugin.py, and the worker's folder (the release's modules with the submitted
             files) where worker.py answers, inside the sandbox (sandbox.py), the probes remote.py sends
             → outcomes per test → points (grade.POINTS) → grades.csv and one feedback file per
-            submission (feedback.py).
+            submission (feedback.py). After the tests the worker times each TODO (timing.py compares
+            the times with the reference's: vectorized/slow findings); with --rerun-notebooks the
+            hand-in's notebook runs again in a second sandboxed process (rerun.py, notebook_worker.py)
+            and the test accuracies it prints are compared with the handed-in ones.
 
 The trust boundary: the process that runs the assertions and counts points never imports a
 submission. The submission's code runs only in its worker, as its own unprivileged uid per slot, with
