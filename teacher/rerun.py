@@ -192,12 +192,12 @@ def _error_finding(path, cells, rerun, notebook_limits):
     error, index = rerun.error, rerun.error['cell']
     where = f'cell {index + 1}' if 0 <= index < len(cells) else 'the notebook'
     raised = [o for o in rerun.outputs.get(index, []) if isinstance(o, dict) and o.get('output_type') == 'error']
-    if raised:
-        what = f'{where} raised {str(raised[0].get("ename"))[:100]}: {str(raised[0].get("evalue"))[:300]}'
-    elif error.get('kind') == 'CellTimeoutError':
+    if error.get('kind') == 'CellTimeoutError':   # (the kernel, interrupted, may add a KeyboardInterrupt)
         what = f'{where} was stopped at the time limit of {notebook_limits.seconds:.0f} s (--notebook-time-limit)'
     elif error.get('kind') == 'OutputOverCap':
         what = f'{where} printed more than {OUTPUT_MB} MB of outputs and was stopped'
+    elif raised:
+        what = f'{where} raised {str(raised[0].get("ename"))[:100]}: {str(raised[0].get("evalue"))[:300]}'
     elif error.get('kind') == 'DeadKernelError':
         what = f'the kernel died in {where} (out of memory above {notebook_limits.memory_mb} MB, or killed)'
     else:

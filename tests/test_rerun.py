@@ -106,6 +106,12 @@ while True:
     assert not glob.glob(os.path.join(SUPPORT.cgroup or '/nonexistent', f'grade-{os.getpid()}-*'))   # all ended
 
 
+def test_the_time_limit_holds_for_all_the_cells_together_and_names_the_cell_it_stopped(template, tmp_path):
+    found = check(template, tmp_path, notebook('import time\ntime.sleep(12)', 'time.sleep(12)', 'print(1)'),
+                  limits=QUICK)
+    assert [(f.finding, f.line) for f in found] == [('error', 2)] and 'time limit of 20 s' in found[0].detail, found
+
+
 def test_a_notebook_printing_without_end_is_stopped_at_the_output_cap(template, tmp_path):
     found = check(template, tmp_path, notebook('for i in range(125):\n    print("x" * 8_000_000)'))   # 1 GB
     assert [(f.finding, f.line) for f in found] == [('error', 1)], found
