@@ -16,7 +16,6 @@ import argparse
 import importlib
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -82,7 +81,7 @@ def submissions(checkout, root, mix=MIX, notebook=False):
 
 
 def timed(checkout, paths, out, flags=()):
-    """(wall seconds, the grader's output) of grading `paths`; cpu_seconds() tells the CPU time it took."""
+    """(wall seconds, the grader's output) of grading `paths`."""
     start = time.monotonic()
     done = subprocess.run([sys.executable, *layout(checkout)[1], *paths, '--case', '1', '--out', out, *flags],
                           cwd=checkout, capture_output=True, text=True)
@@ -92,12 +91,6 @@ def timed(checkout, paths, out, flags=()):
     return seconds, done.stdout
 
 
-def cpu_seconds():
-    """User + system CPU seconds of every process this one has waited for, and theirs, so far."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def rerun_notebooks(correct):
     """The grader on 20 hand-ins with runner.ipynb, with --rerun-notebooks and without, back to back."""
     mix = {'correct': (20, {})} if correct else MIX
@@ -105,13 +98,10 @@ def rerun_notebooks(correct):
         paths = submissions(HERE, root, mix, notebook=True)
         load = os.getloadavg()[0]
         rerun, table = timed(HERE, paths, os.path.join(root, 'rerun'), ['--rerun-notebooks'])
-        rerun_cpu = cpu_seconds()
         plain, _ = timed(HERE, paths, os.path.join(root, 'plain'))
-        plain_cpu = cpu_seconds() - rerun_cpu
         print(f'20 {"correct" if correct else "mixed"} case-1 hand-ins with runner.ipynb: {rerun:.1f} s with '
               f'--rerun-notebooks, {plain:.1f} s without (the grader in all, the reference graded alongside; '
-              f'load {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, {os.cpu_count()} cores); '
-              f'CPU time {rerun_cpu:.0f} s with, {plain_cpu:.0f} s without (its processes, sandboxed ones included)')
+              f'load {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, {os.cpu_count()} cores)')
         print('    ' + table.strip().replace('\n', '\n    '))
 
 
