@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from teacher import sandbox
 from teacher.findings import Finding
 from teacher.rules import NotebookError, notebook_accuracies, read_notebook
+from teacher.run import write_readable
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'notebook_worker.py')
 INSIDE = '/grader/grade_notebook.py'   # where the sandbox sees it
@@ -81,7 +82,7 @@ def execute(template, submitted, path, data, limits, notebook_limits, work, slot
     name = os.path.basename(path) if SAFE_NAME.fullmatch(os.path.basename(path)) else 'notebook.ipynb'
     try:
         folder = os.path.join(home, 'sub')
-        _write(folder, {**template.release_files(), **submitted, name: data})
+        write_readable(folder, {**template.release_files(), **submitted, name: data})
         os.chmod(home, 0o711)
         start = time.monotonic()
         reply, ending = _run(folder, name, template.data_dir, limits, notebook_limits, slot, support, home)
@@ -89,17 +90,6 @@ def execute(template, submitted, path, data, limits, notebook_limits, work, slot
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return _read_reply(reply, ending, seconds)
-
-
-def _write(folder, files):
-    for rel, data in files.items():
-        target = os.path.join(folder, rel)
-        os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
-        with open(target, 'wb') as handle:
-            handle.write(data)
-        os.chmod(target, 0o644)
-    for top, _, _ in os.walk(folder):
-        os.chmod(top, 0o755)
 
 
 def _run(folder, name, data_dir, limits, notebook_limits, slot, support, home):

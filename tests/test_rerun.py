@@ -14,14 +14,11 @@ import socket
 
 import pytest
 
-from teacher import grade, rerun, sandbox
+from teacher import grade, rerun
 from teacher.run import Limits, Template
 from test_grade import folder, own_files
 
-SUPPORT = sandbox.support()
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    not (SUPPORT.usable and SUPPORT.root), reason='the sandbox needs bubblewrap and root: '
-    + ('; '.join(SUPPORT.missing) or 'not root'))]
+from test_grade_sandbox import SUPPORT, pytestmark  # noqa: F401  (slow; skipped without bubblewrap and root)
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 LIMITS = Limits(wall=60, per_test=4, memory_mb=900, output_mb=2)
 QUICK = rerun.NotebookLimits(seconds=20)
