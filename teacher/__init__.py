@@ -17,6 +17,10 @@ How data flows through it:
             result stored as it is decided in DIR/gradebook.db (gradebook.py: --resume, --only) with
             its findings against the assignment's rules (findings.py) → grades.csv, rules.csv and one
             feedback file per submission (feedback.py, outputs.py), written from the gradebook.
+            After the tests the worker times each TODO (timing.py compares the times with the
+            reference's: vectorized/slow findings); with --rerun-notebooks the hand-in's notebook
+            runs again in a second sandboxed process (rerun.py, notebook_worker.py) and the test
+            accuracies it prints are compared with the handed-in ones.
 
 The trust boundary: the process that runs the assertions and counts points never imports a
 submission. The submission's code runs only in its worker, as its own unprivileged uid per slot, with

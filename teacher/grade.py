@@ -150,7 +150,8 @@ def _grade_class(book, template, record, todo, limits, jobs, support, work, insp
         if position is None:
             return {'collected': run.collected, 'score': row['score'], 'max': row['max'], 'timings': run.timings}
         row['notes'] = f'{record["sandbox"]}; inputs drawn from seed {seed}'
-        findings += slow_findings(case, template.todos, run.timings, reference['timings'], intake.files)
+        findings += slow_findings(case, template.todos, run.timings, reference['timings'], intake.files,
+                                  intake.found_at)
         return row, sorted(findings, key=lambda f: RULES.index(f.rule)), accuracies
     grade_class(book, paths, todo, job, decide, jobs, record.get('reference'), stream)
 

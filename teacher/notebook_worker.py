@@ -21,6 +21,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 
 TEXT_KINDS = ('text/plain', 'text/markdown')   # what a notebook prints that can be read back as text
 
@@ -74,7 +75,9 @@ def run(notebook, data_dir, seconds, cap):
     for cell in nb.cells:
         if cell.cell_type == 'code':
             cell.outputs, cell.execution_count = [], None
+    deadline = time.monotonic() + seconds   # for all the cells together: each gets what is left
     client = _client_class()(nb, timeout=seconds, kernel_name='python3', allow_errors=False,
+                             timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
                              resources={'metadata': {'path': work}})
     client.cap, error = cap, None
     try:

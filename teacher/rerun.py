@@ -29,6 +29,8 @@ from dataclasses import dataclass, replace
 
 from teacher import sandbox
 from teacher.findings import Finding
+from teacher.rules import NotebookError, notebook_accuracies, read_notebook
+from teacher.run import write_readable
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'notebook_worker.py')
 INSIDE = '/grader/grade_notebook.py'   # where the sandbox sees it
@@ -68,10 +70,9 @@ def check(template, path, data, limits, notebook_limits, work, slot=0, support=N
     notebook_limits = replace(notebook_limits, seconds=notebook_limits.seconds or SECONDS[template.case])
     rerun = execute(template, submitted or {}, path, data, limits, notebook_limits, work, slot, support)
     try:
-        handed = json.loads(data.decode('utf-8'))
-        cells = handed['cells']
-    except (ValueError, KeyError, TypeError):
-        return []   # an unreadable notebook is the intake's finding; it ran (or not) all the same
+        cells = read_notebook(data)['cells']
+    except NotebookError:
+        return []   # an unreadable notebook is the notebook rule's finding; it ran (or not) all the same
     return compare(path, cells, rerun, notebook_limits)
 
 
@@ -81,7 +82,7 @@ def execute(template, submitted, path, data, limits, notebook_limits, work, slot
     name = os.path.basename(path) if SAFE_NAME.fullmatch(os.path.basename(path)) else 'notebook.ipynb'
     try:
         folder = os.path.join(home, 'sub')
-        _write(folder, {**template.release_files(), **submitted, name: data})
+        write_readable(folder, {**template.release_files(), **submitted, name: data})
         os.chmod(home, 0o711)
         start = time.monotonic()
         reply, ending = _run(folder, name, template.data_dir, limits, notebook_limits, slot, support, home)
@@ -89,17 +90,6 @@ def execute(template, submitted, path, data, limits, notebook_limits, work, slot
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return _read_reply(reply, ending, seconds)
-
-
-def _write(folder, files):
-    for rel, data in files.items():
-        target = os.path.join(folder, rel)
-        os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
-        with open(target, 'wb') as handle:
-            handle.write(data)
-        os.chmod(target, 0o644)
-    for top, _, _ in os.walk(folder):
-        os.chmod(top, 0o755)
 
 
 def _run(folder, name, data_dir, limits, notebook_limits, slot, support, home):
@@ -182,8 +172,7 @@ def compare(path, cells, rerun, notebook_limits):
 
 
 def _accuracies(outputs):
-    """The test accuracies a cell's outputs print (teacher.rules reads them from a notebook of that one cell)."""
-    from teacher.rules import notebook_accuracies   # the rules' reader; imported when a notebook is compared
+    """The test accuracies a cell's outputs print (the notebook rule's reader, on a notebook of that one cell)."""
     if not isinstance(outputs, list):
         return []
     return notebook_accuracies({'cells': [{'cell_type': 'code', 'source': '', 'metadata': {}, 'outputs': outputs}]})
@@ -193,12 +182,12 @@ def _error_finding(path, cells, rerun, notebook_limits):
     error, index = rerun.error, rerun.error['cell']
     where = f'cell {index + 1}' if 0 <= index < len(cells) else 'the notebook'
     raised = [o for o in rerun.outputs.get(index, []) if isinstance(o, dict) and o.get('output_type') == 'error']
-    if raised:
-        what = f'{where} raised {str(raised[0].get("ename"))[:100]}: {str(raised[0].get("evalue"))[:300]}'
-    elif error.get('kind') == 'CellTimeoutError':
+    if error.get('kind') == 'CellTimeoutError':   # (the kernel, interrupted, may add a KeyboardInterrupt)
         what = f'{where} was stopped at the time limit of {notebook_limits.seconds:.0f} s (--notebook-time-limit)'
     elif error.get('kind') == 'OutputOverCap':
         what = f'{where} printed more than {OUTPUT_MB} MB of outputs and was stopped'
+    elif raised:
+        what = f'{where} raised {str(raised[0].get("ename"))[:100]}: {str(raised[0].get("evalue"))[:300]}'
     elif error.get('kind') == 'DeadKernelError':
         what = f'the kernel died in {where} (out of memory above {notebook_limits.memory_mb} MB, or killed)'
     else:

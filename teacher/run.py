@@ -91,15 +91,8 @@ class Template:
     def write_worker(self, folder, submitted):
         """The worker's folder: the release's top-level modules with the submitted case files in place,
         and tests/probes.py; readable by the worker's uid."""
-        for rel, data in {**self.files, **submitted}.items():
-            if '/' not in rel and rel.endswith('.py') or rel in WORKER_TESTS:
-                path = os.path.join(folder, rel)
-                os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-                with open(path, 'wb') as handle:
-                    handle.write(data)
-                os.chmod(path, 0o644)
-        for top, _, _ in os.walk(folder):
-            os.chmod(top, 0o755)
+        write_readable(folder, {rel: data for rel, data in {**self.files, **submitted}.items()
+                                if '/' not in rel and rel.endswith('.py') or rel in WORKER_TESTS})
 
     def changes(self, folder, submitted):
         """Release files changed or deleted in `folder`, and new files outside tmp/."""
@@ -110,6 +103,18 @@ class Template:
         deleted = [f'{rel} was deleted' for rel in expected if rel not in found and rel not in submitted]
         new = [f'{rel} was created' for rel in found if rel not in expected]
         return sorted(changed + deleted + new)
+
+
+def write_readable(folder, files):
+    """{relative path: bytes} written under `folder`, readable by every uid (a sandboxed worker's)."""
+    for rel, data in files.items():
+        path = os.path.join(folder, rel)
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        with open(path, 'wb') as handle:
+            handle.write(data)
+        os.chmod(path, 0o644)
+    for top, _, _ in os.walk(folder):
+        os.chmod(top, 0o755)
 
 
 def _read_tree(root, skip=None):

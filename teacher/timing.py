@@ -21,10 +21,11 @@ SLOW_RATIO = 10.0
 SHAPES = {1: 'batch 100, 784 -> 10', 2: 'batch 100, 784 -> 256 -> 10', 3: 'the course\'s ConvNet, batch 64'}
 
 
-def slow_findings(case, todos, timings, reference, submitted):
+def slow_findings(case, todos, timings, reference, submitted, paths=None):
     """[Finding] for each TODO of `todos` ([(file, function)]) whose time in `timings` is more than
     SLOW_RATIO times the reference's; timings and reference: Run.timings ({function: [seconds, lower
-    bound]}); submitted: {case file: bytes}, where the function's line is looked up (never run)."""
+    bound]}); submitted: {case file: bytes}, where the function's line is looked up (never run);
+    paths: {case file: its path in the hand-in} (intake.found_at), for the finding's file."""
     findings = []
     for file, function in todos:
         mine, theirs = _seconds(timings.get(function)), _seconds(reference.get(function))
@@ -32,7 +33,7 @@ def slow_findings(case, todos, timings, reference, submitted):
             continue
         ratio = f'{"at least " if mine[1] else ""}{mine[0] / theirs[0]:.0f}×'
         findings.append(Finding(
-            'vectorized', 'slow', file, def_line(submitted.get(file, b''), function),
+            'vectorized', 'slow', (paths or {}).get(file, file), def_line(submitted.get(file, b''), function),
             f'{function} takes {"over " if mine[1] else ""}{_duration(mine[0])} a call at the course\'s shapes '
             f'({SHAPES.get(case, "")}), {ratio} the teacher\'s {_duration(theirs[0])} (reported above '
             f'{SLOW_RATIO:.0f}×): a loop over the samples of the batch or over the features?'))

@@ -7,21 +7,18 @@ writes outside, forks without end, prints without end, or connects out) are cont
 submission's code. Everything is made in the test's temporary folders. Skipped where the sandbox
 cannot be built (no bubblewrap, or not root); CI installs bubblewrap and runs as root.
 """
+import glob
 import json
 import os
 import socket
 
 import pytest
 
-from teacher import grade, rerun, sandbox
+from teacher import grade, rerun
 from teacher.run import Limits, Template
 from test_grade import folder, own_files
-from test_grade_sandbox import processes_of_the_workers
 
-SUPPORT = sandbox.support()
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    not (SUPPORT.usable and SUPPORT.root), reason='the sandbox needs bubblewrap and root: '
-    + ('; '.join(SUPPORT.missing) or 'not root'))]
+from test_grade_sandbox import SUPPORT, pytestmark  # noqa: F401  (slow; skipped without bubblewrap and root)
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 LIMITS = Limits(wall=60, per_test=4, memory_mb=900, output_mb=2)
 QUICK = rerun.NotebookLimits(seconds=20)
@@ -103,11 +100,17 @@ while True:
     except OSError:
         pass'''), limits=QUICK)
     assert [f.finding for f in found] == ['error'] and 'time limit' in found[0].detail, found
-    assert not processes_of_the_workers()
+    assert not glob.glob(os.path.join(SUPPORT.cgroup or '/nonexistent', f'grade-{os.getpid()}-*'))   # all ended
+
+
+def test_the_time_limit_holds_for_all_the_cells_together_and_names_the_cell_it_stopped(template, tmp_path):
+    found = check(template, tmp_path, notebook('import time\ntime.sleep(12)', 'time.sleep(12)', 'print(1)'),
+                  limits=QUICK)
+    assert [(f.finding, f.line) for f in found] == [('error', 2)] and 'time limit of 20 s' in found[0].detail, found
 
 
 def test_a_notebook_printing_without_end_is_stopped_at_the_output_cap(template, tmp_path):
-    found = check(template, tmp_path, notebook('for i in range(1000):\n    print("x" * 1_000_000)'), limits=QUICK)
+    found = check(template, tmp_path, notebook('for i in range(125):\n    print("x" * 8_000_000)'))   # 1 GB
     assert [(f.finding, f.line) for f in found] == [('error', 1)], found
     assert f'printed more than {rerun.OUTPUT_MB} MB' in found[0].detail
 
