@@ -7,6 +7,7 @@ known: a hand-in's row waits only for the reference, which says which tests exis
 (progress.StatusLine) says how many are graded of the total, which are being graded, and the time left.
 Ctrl-C starts nothing new, finishes and stores the hand-ins being graded, then raises Stopped.
 """
+import contextlib
 import sys
 import threading
 import time
@@ -28,18 +29,11 @@ def grade_class(book, sources, todo, job, decide, jobs, reference=None, stream=N
     decide(position, result, reference) -> (row, findings, accuracies) of a hand-in, or, for None, the
     reference's record (JSON-able, with 'collected'); reference: that record when the gradebook has it.
     """
-    running, lock = {}, threading.Lock()
+    progress, waiting, stopping = Progress(len(sources), len(sources) - len(todo), stream), [], False
 
     def tracked(position):
-        with lock:
-            running[position] = 'reference' if position is None else submission_name(sources[position])
-        try:
+        with progress.grading(position, 'reference' if position is None else submission_name(sources[position])):
             return job(position)
-        finally:
-            with lock:
-                running.pop(position)
-
-    progress, waiting, stopping = Progress(len(sources), len(sources) - len(todo), stream), [], False
     with ThreadPoolExecutor(jobs) as pool:
         futures = {pool.submit(tracked, position): position for position in ([] if reference else [None]) + todo}
         pending = set(futures)
@@ -60,8 +54,7 @@ def grade_class(book, sources, todo, job, decide, jobs, reference=None, stream=N
             for position, result in (waiting if reference else []):
                 book.store(position, sources[position], *decide(position, result, reference))
                 progress.decided(submission_name(sources[position]))
-            with lock:
-                progress.show(sorted(running.values()), force=bool(reference and waiting))
+            progress.show(force=bool(reference and waiting))
             waiting = [] if reference else waiting
     progress.line.end()
     if stopping:
@@ -77,11 +70,25 @@ class Progress:
     def __init__(self, total, done, stream=None):
         self.line, self.total, self.done, self.fresh = StatusLine(stream or sys.stderr), total, done, 0
         self.start, self.last, self.last_time = time.monotonic(), '', time.monotonic()
+        self.running, self.lock = {}, threading.Lock()   # the hand-ins being graded, by the pool's threads
+
+    @contextlib.contextmanager
+    def grading(self, key, name):
+        """Within: the hand-in `name` is shown as being graded."""
+        with self.lock:
+            self.running[key] = name
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.running.pop(key)
 
     def decided(self, name):
         self.done, self.fresh, self.last, self.last_time = self.done + 1, self.fresh + 1, name, time.monotonic()
 
-    def show(self, running, force=False):
+    def show(self, force=False):
+        with self.lock:
+            running = sorted(self.running.values())
         each, since = (self.last_time - self.start) / max(self.fresh, 1), time.monotonic() - self.last_time
         left = f'~{clock(max(0.0, each * (self.total - self.done) - since))} left' if self.fresh else 'time left: -'
         now = f'grading {", ".join(running)}' if running else f'last: {self.last or "-"}'

@@ -309,8 +309,10 @@ def test_the_progress_line_says_done_of_total_the_hand_ins_being_graded_and_the_
     monkeypatch.setattr(classrun.time, 'monotonic', lambda: next(clock))
     stream = io.StringIO()
     progress = classrun.Progress(10, 4, stream)   # a resumed run: 4 graded before it
-    progress.show(['alice'], force=True)
+    with progress.grading(0, 'alice'):
+        progress.show(force=True)
     progress.decided('alice')
-    progress.show(['bob', 'carol'], force=True)
+    with progress.grading(1, 'carol'), progress.grading(2, 'bob'):
+        progress.show(force=True)
     assert stream.getvalue().splitlines() == ['teacher.grade: 4/10 graded | grading alice | time left: -',
                                               'teacher.grade: 5/10 graded | grading bob, carol | ~2:25 left']
