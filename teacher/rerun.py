@@ -155,10 +155,12 @@ def _read_reply(reply, ending, seconds):
 
 
 def compare(path, cells, rerun, notebook_limits):
-    """[Finding]: 'error' when the run again stopped, 'results-differ' for each cell before that point
-    whose printed test accuracies differ from the hand-in's (the cell's number, 1-based, as its line)."""
+    """[Finding]: 'error' when the run again stopped (unless the hand-in's own outputs end in an error at
+    that cell, which the notebook rule reports), 'results-differ' for each cell before that point whose
+    printed test accuracies differ from the hand-in's (the cell's number, 1-based, as its line)."""
     stop = rerun.error['cell'] if rerun.error else len(cells)
-    findings = [] if rerun.error is None else [_error_finding(path, cells, rerun, notebook_limits)]
+    reproduced = 0 <= stop < len(cells) and _has_error(cells[stop])   # the notebook rule reports that one
+    findings = [] if rerun.error is None or reproduced else [_error_finding(path, cells, rerun, notebook_limits)]
     for index, cell in enumerate(cells[:stop] if stop >= 0 else []):
         if not isinstance(cell, dict) or cell.get('cell_type') != 'code':
             continue
@@ -169,6 +171,11 @@ def compare(path, cells, rerun, notebook_limits):
                                     f'cell {index + 1} shows test accuracy {_listed(handed)} in the hand-in, but run '
                                     f'again on the handed-in code it printed {_listed(again) or "none"}'))
     return findings
+
+
+def _has_error(cell):
+    outputs = cell.get('outputs') if isinstance(cell, dict) else None
+    return isinstance(outputs, list) and any(isinstance(o, dict) and o.get('output_type') == 'error' for o in outputs)
 
 
 def _accuracies(outputs):

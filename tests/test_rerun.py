@@ -55,7 +55,8 @@ def test_the_course_notebook_run_again_on_the_teachers_files_gives_no_finding(te
 
 def test_an_accuracy_edited_by_hand_is_found_at_its_cell(template, tmp_path):
     found = check(template, tmp_path, runner_notebook('Final test accuracy 0.9517'))
-    assert [(f.rule, f.finding, f.file, f.line) for f in found] == [('notebook', 'results-differ', 'alice/runner.ipynb', 8)]
+    assert [(f.rule, f.finding, f.file, f.line) for f in found] == [
+        ('notebook', 'results-differ', 'alice/runner.ipynb', 8)]
     assert '0.9517 in the hand-in' in found[0].detail and 'printed 0.9217' in found[0].detail
 
 
@@ -63,6 +64,14 @@ def test_a_notebook_whose_code_does_not_run_gives_an_error_at_its_cell(template,
     found = check(template, tmp_path, runner_notebook(), submitted={})   # the release's TODOs
     assert [(f.finding, f.line) for f in found] == [('error', 4)], found
     assert 'NotImplementedError' in found[0].detail and 'TODO' in found[0].detail
+
+
+def test_an_error_the_hand_in_already_shows_at_that_cell_is_left_to_the_notebook_rule(template, tmp_path):
+    cells = json.loads(notebook('x = 1', '1 / 0'))
+    cells['cells'][1]['outputs'] = [{'output_type': 'error', 'ename': 'ZeroDivisionError', 'evalue': 'division by zero',
+                                     'traceback': []}]
+    assert check(template, tmp_path, json.dumps(cells).encode(), limits=QUICK) == []
+    assert [f.line for f in check(template, tmp_path, notebook('x = 1', '1 / 0'), limits=QUICK)] == [2]
 
 
 def test_a_cell_reading_the_teachers_files_gets_nothing(template, tmp_path):
@@ -121,7 +130,8 @@ def test_a_cell_connecting_out_is_refused(template, tmp_path):
     listener.listen()
     try:
         port = listener.getsockname()[1]
-        found = check(template, tmp_path, notebook(f'import socket\nsocket.create_connection(("127.0.0.1", {port}), 2)'))
+        connect = f'import socket\nsocket.create_connection(("127.0.0.1", {port}), 2)'
+        found = check(template, tmp_path, notebook(connect))
         listener.setblocking(False)
         with pytest.raises(BlockingIOError):
             listener.accept()
