@@ -92,23 +92,30 @@ TEXT = {   # key -> {lang: text}; {placeholders} are filled by readme()
         'zh': '报告训练的是 softmax 回归和多层感知机，本发布中这些代码已经给出；它不使用你的 TODO 中的卷积网络。'},
     'handin': {'en': '## 6. Hand in', 'zh': '## 6. 提交'},
     'handin_text': {
-        'en': 'The grader takes exactly these files: {files}. It finds each by its name anywhere in what you '
-              'hand in (the shallowest copy: keep one copy of each) and grades it with the tests of step 3 '
-              'and hidden tests of the same functions. Hand in either',
-        'zh': '评分程序只读取这些文件：{files}。它按文件名在你提交的内容中的任意位置查找（取层级最浅的一份，'
-              '所以每个文件只保留一份），并用第 3 步的测试以及针对相同函数的隐藏测试评分。可以提交：'},
-    'handin_zip': {'en': 'a zip of these files, made in this folder with:', 'zh': '这些文件的 zip 压缩包，在本文件夹中用下面的命令生成：'},
+        'en': 'Hand in your code, the notebook {notebook} with its results, and your PDF report; not the data set. '
+              'The grader takes these files: {files}. It finds each by its name anywhere in what you hand in (the '
+              'shallowest copy: keep one copy of each) and grades it with the tests of step 3 and hidden tests of '
+              'the same functions. It also reads {notebook} (run it from top to bottom before you hand it in: '
+              'its outputs are your results) and every .pdf, and checks them against the assignment\'s rules '
+              '(below). Hand in either',
+        'zh': '提交你的代码、带运行结果的 {notebook} 和 PDF 报告；不要提交数据集。评分程序读取这些文件：{files}。'
+              '它按文件名在你提交的内容中的任意位置查找（取层级最浅的一份，所以每个文件只保留一份），并用第 3 步的'
+              '测试以及针对相同函数的隐藏测试评分。它还会读取 {notebook}（提交前从头到尾运行一遍：它的输出就是你的'
+              '结果）和每个 .pdf，并按作业的规则检查（见下文）。可以提交：'},
+    'handin_zip': {'en': 'a zip of these files with your report, made in this folder with (your PDF\'s path in '
+                         'place of report.pdf):',
+                   'zh': '这些文件和你的报告的 zip 压缩包，在本文件夹中用下面的命令生成（把 report.pdf 换成你的 PDF 的路径）：'},
     'and': {'en': ', ', 'zh': '、'},
     'handin_folder': {
-        'en': 'or this folder as it is: the .venv, data/, caches (__pycache__, .pytest_cache, '
-              '.ipynb_checkpoints), .git and *.gz files in it are skipped.',
-        'zh': '或者整个文件夹：其中的 .venv、data/、缓存（__pycache__、.pytest_cache、.ipynb_checkpoints）、'
-              '.git 和 *.gz 文件会被跳过。'},
+        'en': 'or this folder as it is, with your report in it, after deleting data/: the .venv, caches '
+              '(__pycache__, .pytest_cache, .ipynb_checkpoints) and .git in it are skipped; MNIST\'s files '
+              '(data/, *.gz) are skipped too, but reported, since the data set is not to be handed in.',
+        'zh': '或者放入报告并删除 data/ 之后的整个文件夹：其中的 .venv、缓存（__pycache__、.pytest_cache、'
+              '.ipynb_checkpoints）和 .git 会被跳过；MNIST 的文件（data/、*.gz）也会被跳过，但会被记录，'
+              '因为作业要求不提交数据集。'},
     'handin_after': {
-        'en': 'Nothing else is graded; your feedback lists the other files it saw as ignored. Your teacher '
-              'says whether report_out/report.pdf goes with them.',
-        'zh': '其他文件都不评分；评分反馈会把看到的其他文件列为 "ignored"。是否同时提交 '
-              'report_out/report.pdf，请听老师的安排。'},
+        'en': 'No other file is graded; your feedback lists the other files it saw as ignored.',
+        'zh': '其他文件都不评分；评分反馈会把看到的其他文件列为 "ignored"。'},
     'feedback': {
         'en': 'Your feedback gives the points of each test with its diagnosis and, above them, each place where '
               'your hand-in breaks one of the assignment\'s rules (the notebook with its results, the PDF '
@@ -157,8 +164,9 @@ def readme(case, lang, files, todos, given, release_files, tests, source_dir):
         say('report_text_given') if case in REPORT_GIVEN else say('report_text'),
         _commands([(f'python -m report: stopped: {todos[0][0]}: TODO {todos[0][1]} — not implemented yet', '')])
         if todos and case not in REPORT_GIVEN else '',
-        say('handin'), say('handin_text', files=names),
-        f'- {say("handin_zip")}\n\n' + _commands([(f'python -m zipfile -c case{case}.zip ' + ' '.join(files), '')],
+        say('handin'), say('handin_text', files=names, notebook=f'`{MAIN_NOTEBOOK[case]}`'),
+        f'- {say("handin_zip")}\n\n' + _commands([(f'python -m zipfile -c case{case}.zip '
+                                                   + ' '.join([*files, MAIN_NOTEBOOK[case], 'report.pdf']), '')],
                                                   indent='      '),
         f'- {say("handin_folder")}', say('handin_after'), say('feedback'),
     ] if part) + '\n'

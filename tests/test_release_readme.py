@@ -31,13 +31,13 @@ def commands(readme):
 @pytest.mark.parametrize('case', handout.CASES)
 def test_the_readme_names_every_todo_and_the_set_up_check_report_and_hand_in_steps(case, lang):
     readme = handout.student_readme(case, lang=lang)
-    files = handout.case_files(case)
+    files, notebook = handout.case_files(case), release_readme.MAIN_NOTEBOOK[case]
     for name, function in todo_functions(case):
         assert f'| `{name}` | `{function}` |' in readme, function
     for command in ('python3 -m venv .venv', 'source .venv/bin/activate', 'pip install -r requirements.txt',
-                    f'jupyter notebook {release_readme.MAIN_NOTEBOOK[case]}', 'python -m pytest',
+                    f'jupyter notebook {notebook}', 'python -m pytest',
                     f'python -m pytest tests/test_case{case}.py', 'python -m report --quick', 'python -m report',
-                    f'python -m zipfile -c case{case}.zip {" ".join(files)}'):
+                    f'python -m zipfile -c case{case}.zip {" ".join(files)} {notebook} report.pdf'):
         assert command in commands(readme), command
     assert bool(STOP.search(readme)) == (case not in release_readme.REPORT_GIVEN) and '.venv\\Scripts\\activate' in readme
     headings = [line for line in readme.splitlines() if line.startswith('## ')]
