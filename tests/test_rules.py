@@ -153,8 +153,8 @@ def test_what_is_not_a_framework_import_is_not_reported(tmp_path, code):
 def test_a_data_folder_is_reported(complete):
     folder = complete()
     shutil.copytree(os.path.join(ROOT, 'data'), folder / 'data')
-    assert findings_of(folder) == [Finding('data', 'data-set', 'data/', 0, 'data/ is a data folder: the hand-in holds '
-                                           'no data set (the MNIST files come with the release)')]
+    assert findings_of(folder) == [Finding('data', 'data-set', 'data/', 0, 'data/ is a data folder: the assignment asks '
+                                           'for no data set in the hand-in (the MNIST files come with the release)')]
 
 
 # ---------------------------------------------------------------- notebook
