@@ -22,27 +22,38 @@ def duration(seconds):
 
 
 def duration_pm(mean, std):
-    """'36 ± 4 ms': mean and std in the mean's unit; the mean alone when there is no std."""
+    """'36 ± 4 ms': mean and std in the mean's unit; the mean alone when there is no spread to show."""
     if mean is None:
         return '—'
-    if std is None:
-        return duration(mean)
     scale, unit = (1000, 'ms') if mean < 1 else (1, 's')
     digits = 0 if mean * scale >= 10 else 1
+    if not _shows(None if std is None else std * scale, digits):
+        return duration(mean)
     return f'{mean * scale:.{digits}f} ± {std * scale:.{digits}f} {unit}'
 
 
 def pm(mean, std, digits=4):
-    """'0.9028 ± 0.0014'; the mean alone when std is None (a single seed has no spread); '—' when
-    no run produced the value."""
+    """'0.9028 ± 0.0014'; the mean alone when there is no spread to show (std None: a single seed; or a
+    std that reads 0 at these digits: '2.0 ± 0.0' says nothing the mean does not); '—' when no run
+    produced the value."""
     if mean is None:
         return '—'
-    return f'{mean:.{digits}f}' if std is None else f'{mean:.{digits}f} ± {std:.{digits}f}'
+    return f'{mean:.{digits}f} ± {std:.{digits}f}' if _shows(std, digits) else f'{mean:.{digits}f}'
+
+
+def _shows(std, digits):
+    """True when the std is there and does not print as zero with `digits` decimals."""
+    return std is not None and f'{abs(std):.{digits}f}' != f'{0:.{digits}f}'
+
+
+def spread(summary):
+    """The std of a summary statistic {'mean', 'std', 'n'} when it has one (n ≥ 2), else None."""
+    return summary['std'] if summary['n'] >= 2 else None
 
 
 def stat(summary, digits=4):
-    """pm() of a summary statistic {'mean', 'std', 'n'}: the std only when n ≥ 2."""
-    return pm(summary['mean'], summary['std'] if summary['n'] >= 2 else None, digits)
+    """pm() of a summary statistic {'mean', 'std', 'n'}: the std only when n ≥ 2 and it shows."""
+    return pm(summary['mean'], spread(summary), digits)
 
 
 def epochs(mean):

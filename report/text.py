@@ -9,7 +9,7 @@ within the spread is called a tie, a setting that never reached the threshold is
 """
 import numpy as np
 
-from formatting import duration, epochs as epochs_text, plural, pm
+from formatting import duration, epochs as epochs_text, plural, pm, spread
 
 DROP_TOLERANCE = 0.005   # a fall of the mean validation accuracy below its best epoch larger than this is instability
 TIMING_TOLERANCE = 0.1   # epoch times closer than this fraction of the faster one are not told apart
@@ -45,8 +45,7 @@ def _accuracy(config):
     """The setting's mean accuracies and their stds (None with one seed: no spread to report)."""
     s = config['summary']
     return {'label': config['label'], **{split: s[f'{split}_acc']['mean'] for split in ('train', 'val', 'test')},
-            **{f'{split}_std': s[f'{split}_acc']['std'] if s[f'{split}_acc']['n'] > 1 else None
-               for split in ('train', 'val', 'test')}}
+            **{f'{split}_std': spread(s[f'{split}_acc']) for split in ('train', 'val', 'test')}}
 
 
 def _ranking(ranked):

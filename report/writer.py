@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 
 from report import pdf as report_pdf, text as report_text
-from formatting import duration_pm, markdown_table, settings_rows, stat
+from formatting import duration_pm, markdown_table, settings_rows, spread, stat
 import visualize as vis
 from dataloader import Dataset
 from files import write_atomic
@@ -40,8 +40,9 @@ def table(results, name):
 
 
 def _time(summary):
-    """A summary statistic in seconds as text, in ms when small; its std only with two runs or more."""
-    return duration_pm(summary['mean'], summary['std'] if summary['n'] > 1 else None)
+    """A summary statistic in seconds as text, in ms when small; its std only with two runs or more and
+    when it shows (formatting.spread, duration_pm)."""
+    return duration_pm(summary['mean'], spread(summary))
 
 
 def to_json(results):

@@ -7,7 +7,9 @@ How data flows through it:
             student's language (release_readme.py) → the release tree, checked to hold no solution line
             it must not and no file of this wing.
   grading   `python -m teacher.grade SUBMISSION... --case N --out DIR`: each hand-in (folder or .zip)
-            → intake.py (the case's files only, sizes capped) → run.py writes two folders: the grading
+            → intake.py (the case's files, and for the rules its notebook, PDFs and other sources; sizes
+            capped; entries.py reads the folder or zip) → rules/ (check_handin: the assignment's rules,
+            read, never run) → run.py writes two folders: the grading
             folder (the release, the teacher's own case files, tests_hidden/) where a trusted pytest
             runs with plugin.py, and the worker's folder (the release's modules with the submitted
             files) where worker.py answers, inside the sandbox (sandbox.py), the probes remote.py sends

@@ -86,7 +86,8 @@ def folder_items(root):
                 elif stat.S_ISREG(info.st_mode):
                     yield Item(rel, '', lambda size, full=entry.path: _read_file(full, size), '', info.st_size)
                 else:
-                    yield Item(rel, '', None, 'a symbolic link' if stat.S_ISLNK(info.st_mode) else 'not a regular file', 0)
+                    why = 'a symbolic link' if stat.S_ISLNK(info.st_mode) else 'not a regular file'
+                    yield Item(rel, '', None, why, 0)
         level = deeper
 
 

@@ -23,6 +23,9 @@ class Finding:
 
     rule: one of RULES; finding: one of FINDINGS[rule]; file: the path inside the hand-in ('' when the
     finding is about something absent); line: 1-based (0: the whole file); detail: one plain sentence.
+    In a notebook (file '*.ipynb') line is the cell's number, 1-based among all its cells (markdown
+    included, as a reader counts them from the top), and a finding about one line of the cell starts
+    its detail with 'cell 4, line 2: '.
     """
     rule: str
     finding: str
@@ -38,5 +41,7 @@ class Finding:
                              f'expected one of {", ".join(FINDINGS[self.rule])}')
 
     def where(self):
-        """'criterion.py line 12', 'runner.ipynb', or '' when nothing was found to point at."""
-        return f'{self.file} line {self.line}' if self.file and self.line else self.file
+        """'criterion.py line 12', 'runner.ipynb cell 4', 'runner.ipynb', or '' when nothing was found to point at."""
+        if not (self.file and self.line):
+            return self.file
+        return f'{self.file} {"cell" if self.file.endswith(".ipynb") else "line"} {self.line}'

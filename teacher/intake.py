@@ -175,7 +175,8 @@ def _pick(entries, case_files, intake):
 
 def _pick_for_rules(entries, intake):
     """Take the case's notebook, the PDFs and the other sources from the ignored entries (see above)."""
-    left = [name for name in entries if name in set(intake.ignored)]
+    ignored = set(intake.ignored)
+    left = [name for name in entries if name in ignored]
     taken = {_pick_notebook({name: entries[name] for name in left}, intake)} - {''}
     for name in [n for n in _depth_first(left) if n.lower().endswith('.pdf')][:MAX_PDFS]:
         taken.add(name)
@@ -186,7 +187,8 @@ def _pick_for_rules(entries, intake):
         limit = min(budget, MAX_DOCUMENT_BYTES if name.endswith('.ipynb') else MAX_FILE_BYTES)
         data, why = take(entries[name], limit)
         if why and limit == budget:
-            why = f'not read for the framework check: the other .py files and notebooks pass {MAX_SOURCES_BYTES:,} bytes'
+            why = (f'not read for the framework check: the other .py files and notebooks pass '
+                   f'{MAX_SOURCES_BYTES:,} bytes')
         budget -= len(data or b'')
         _keep(name, data, why, intake.sources, intake)
     intake.ignored[:] = [name for name in intake.ignored if name not in taken]
@@ -233,7 +235,7 @@ def _output_over_cap(data):
     that is not JSON passes here: the notebook rule reports it as unreadable."""
     try:
         cells = json.loads(data).get('cells', [])
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):   # nested past the parser's depth: not a notebook
         return ''
     for number, cell in enumerate(cells if isinstance(cells, list) else [], 1):
         outputs = cell.get('outputs', []) if isinstance(cell, dict) else []

@@ -9,6 +9,7 @@ import pytest
 from matplotlib.image import imread
 
 from report import experiments, pdf as report_pdf, text as report_text, writer as report_writer
+import formatting
 import visualize as vis
 
 poppler = pytest.mark.skipif(not shutil.which('pdftoppm') or not shutil.which('pdfimages'),
@@ -84,6 +85,19 @@ def test_one_seed_shows_no_spread():
     assert '±' not in report_text.findings(facts)
     columns, rows = report_writer.table(results, 'sweep')
     assert all('±' not in cell for row in rows for cell in row) and all(columns)
+
+
+def test_runs_that_agree_show_no_spread_in_the_tables():
+    """Two runs of 29 ms per epoch reaching the threshold in epoch 2 both: '29 ms', '2.0 (2/2 runs)', no '± 0'."""
+    results = _with_times({'a': [[0.029, 0.029], [0.029, 0.029]], 'b': [[0.0291, 0.0290], [0.0290, 0.0291]]})
+    results['settings']['threshold'] = 0.85
+    for config in results['experiments']['sweep']['configs']:
+        config['summary'] = experiments.summarize(config['runs'], 0.85)
+    columns, rows = report_writer.table(results, 'sweep')
+    assert [row[4] for row in rows] == ['29 ms', '29 ms'] and rows[0][5] == '1.0 (2/2 runs)', rows
+    assert all('±' not in cell for row in rows for cell in row)
+    assert formatting.pm(0.9, 0.00004) == '0.9000' and formatting.pm(0.9, 0.0004) == '0.9000 ± 0.0004'
+    assert formatting.duration_pm(0.036, 0.004) == '36 ± 4 ms' and formatting.duration_pm(0.036, 0.0) == '36 ms'
 
 
 def test_the_time_to_accuracy_caption_promises_a_star_only_when_one_is_drawn(quick):

@@ -5,16 +5,54 @@ import json
 import os
 import shutil
 
+import matplotlib
+import numpy as np
 import pypdf
 import pytest
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
 
 from teacher.findings import Finding
 from teacher.handout import ROOT, case_files
 from teacher.intake import Intake, read_submission
 from teacher.rules import case_notebook, check_handin, notebook_accuracies, read_notebook
-from teacher.rules import report, vectorized
+from teacher.rules import pdf_text, report, vectorized
 from teacher.rules.framework import check_framework
 from teacher.rules.pdf_text import PdfText
+
+
+REPORT_PARTS = {   # part of the assignment's report -> its text in a planted PDF (teacher/rules/report.py checks them)
+    'accuracy': 'Softmax regression reached a test accuracy of 0.9217 after 10 epochs (training accuracy 0.9249).',
+    'momentum': 'Momentum: with γ = 0.9 training converged in 3 epochs against 9 without momentum (γ = 0), '
+                'at the same time per epoch.',
+    'learning_rate': 'Learning rate: α = 0.1 trained fastest; α = 1 diverged and α = 0.001 learned slowly.',
+    'batch_size': 'Batch size: batches of 16 reached the best accuracy, batches of 4096 the fastest epochs.',
+}
+
+
+@pytest.fixture
+def report_pdf():
+    """A function writing a student's PDF report at `path` with matplotlib's PdfPages: a page of text
+    (the REPORT_PARTS named in `parts`, then `code` lines set as code) and a page with a figure (the
+    loss curve, drawn as an image) unless figure=False."""
+    def make(path, parts=tuple(REPORT_PARTS), code=(), figure=True):
+        lines = ['MNIST with softmax regression: my report'] + [REPORT_PARTS[p] for p in parts] + list(code)
+        with matplotlib.rc_context({'pdf.fonttype': 42}), PdfPages(path) as pdf:
+            for start in range(0, len(lines), 40):
+                page = Figure(figsize=(8.27, 11.69))
+                for i, line in enumerate(lines[start:start + 40]):
+                    page.text(0.05, 0.95 - 0.022 * i, line, fontsize=7, family='monospace' if line in code else None)
+                pdf.savefig(page)
+            if figure:
+                page = Figure(figsize=(8.27, 5))
+                axes = page.add_subplot()
+                axes.plot(np.arange(1, 11), 2.0 / np.arange(1, 11), rasterized=True, label='training loss')
+                axes.set_xlabel('epoch')
+                axes.legend()
+                page.text(0.1, 0.01, 'Figure 1. The training loss per epoch.')
+                pdf.savefig(page)
+        return path
+    return make
 
 
 @pytest.fixture
@@ -55,28 +93,33 @@ def test_a_complete_hand_in_keeps_every_rule(complete, case):
 
 # ---------------------------------------------------------------- framework
 
-def test_import_torch_in_a_case_file_is_found_with_its_line(complete):
+FRAMEWORK_IMPORTS = [('import torch', 'PyTorch'), ('from tensorflow import keras', 'TensorFlow')]
+
+
+@pytest.mark.parametrize('statement, framework', FRAMEWORK_IMPORTS)
+def test_a_framework_import_in_a_case_file_is_found_with_its_line(complete, statement, framework):
     folder = complete()
     text = (folder / 'criterion.py').read_text()
-    (folder / 'criterion.py').write_text(text.replace('import numpy as np\n', 'import numpy as np\nimport torch\n', 1))
+    (folder / 'criterion.py').write_text(text.replace('import numpy as np\n', f'import numpy as np\n{statement}\n', 1))
     line = text.split('\n').index('import numpy as np') + 2
     assert findings_of(folder) == [Finding('framework', 'import', 'criterion.py', line,
-                                           '`import torch` imports PyTorch: the assignment allows no deep-learning '
+                                           f'`{statement}` imports {framework}: the assignment allows no deep-learning '
                                            'framework')]
 
 
-def test_from_tensorflow_import_keras_in_a_notebook_cell_is_found_with_its_cell(complete):
+@pytest.mark.parametrize('statement, framework', FRAMEWORK_IMPORTS)
+def test_a_framework_import_in_a_notebook_cell_is_found_with_its_cell(complete, statement, framework):
     folder = complete()
 
     def plant(notebook):
         cell = code_cell(notebook, 1)
-        cell['source'] = '%matplotlib inline\nfrom tensorflow import keras\n' + ''.join(cell['source'])
+        cell['source'] = f'%matplotlib inline\n{statement}\n' + ''.join(cell['source'])
     edit_notebook(folder / 'runner.ipynb', plant)
     notebook = json.loads((folder / 'runner.ipynb').read_text())
     number = notebook['cells'].index(code_cell(notebook, 1)) + 1
     assert findings_of(folder) == [Finding('framework', 'import', 'runner.ipynb', number,
-                                           f'cell {number}, line 2: `from tensorflow import keras` imports '
-                                           'TensorFlow: the assignment allows no deep-learning framework')]
+                                           f'cell {number}, line 2: `{statement}` imports {framework}: the '
+                                           'assignment allows no deep-learning framework')]
 
 
 @pytest.mark.parametrize('code, framework', [
@@ -148,7 +191,8 @@ def test_a_notebook_run_out_of_order_is_reported_at_the_first_cell_out_of_turn(c
     notebook = json.loads((folder / 'runner.ipynb').read_text())
     number = notebook['cells'].index(code_cell(notebook, cell)) + 1
     found = findings_of(folder)
-    assert [(f.rule, f.finding, f.file, f.line) for f in found] == [('notebook', 'out-of-order', 'runner.ipynb', number)]
+    assert [(f.rule, f.finding, f.file, f.line) for f in found] == [
+        ('notebook', 'out-of-order', 'runner.ipynb', number)]
     assert found[0].detail.startswith(f'cell {number} {words}: ')
 
 
@@ -309,6 +353,12 @@ def test_a_pdf_without_the_momentum_part_is_reported(complete, report_pdf):
                                            'found in report.pdf (looked for "momentum" or "动量")')]
 
 
+def test_a_pdf_the_reader_cannot_finish_in_time_is_unreadable(complete, monkeypatch):
+    monkeypatch.setattr(pdf_text, 'TIMEOUT', 0.01)
+    assert findings_of(complete()) == [Finding('report', 'unreadable', 'report.pdf', 0, 'report.pdf: reading it took '
+                                               'longer than 0.01 s: it could not be checked')]
+
+
 def test_a_pdf_without_a_figure_is_reported(complete, report_pdf):
     folder = complete()
     report_pdf(folder / 'report.pdf', figure=False)
@@ -330,3 +380,66 @@ def test_the_pdf_python_m_report_writes_passes_every_report_check(quick):
     with open(quick[2] / 'report.pdf', 'rb') as handle:
         intake = Intake('report', str(quick[2]), pdfs={'report.pdf': handle.read()})
     assert report.check_report(intake) == []
+
+
+# ---------------------------------------------------------------- the contract and the release
+
+def test_a_finding_says_where_in_a_file_or_a_notebook_cell():
+    assert Finding('framework', 'import', 'criterion.py', 3).where() == 'criterion.py line 3'
+    assert Finding('framework', 'import', 'runner.ipynb', 4, 'cell 4, line 2: ...').where() == 'runner.ipynb cell 4'
+    assert Finding('notebook', 'missing').where() == ''
+
+
+def test_check_handin_refuses_an_intake_read_without_the_case_s_notebook(complete):
+    with pytest.raises(ValueError, match="notebook='runner.ipynb'"):
+        check_handin(read_submission(str(complete()), case_files(1)), 1)
+
+
+def test_the_pdf_reader_is_the_teacher_s_dependency_not_the_student_s(tmp_path):
+    from teacher.handout import make_release
+    make_release(str(tmp_path / 'release'), 1)
+    with open(os.path.join(ROOT, 'teacher', 'requirements.txt')) as handle:
+        assert 'pypdf' in handle.read()
+    assert 'pypdf' not in (tmp_path / 'release' / 'requirements.txt').read_text()
+    assert not (tmp_path / 'release' / 'teacher').exists()
+
+
+def test_without_pypdf_the_check_stops_and_says_how_to_install_it(complete, monkeypatch):
+    find_spec = pdf_text.importlib.util.find_spec
+    monkeypatch.setattr(pdf_text.importlib.util, 'find_spec', lambda name: None if name == 'pypdf' else find_spec(name))
+    with pytest.raises(pdf_text.MissingReader, match='pip install -r teacher/requirements.txt'):
+        findings_of(complete())
+
+
+def test_a_notebook_nested_past_the_parser_s_depth_is_unreadable_and_the_rest_is_taken(complete):
+    folder = complete()
+    (folder / 'runner.ipynb').write_text('{"cells": ' + '[' * 100_000 + ']' * 100_000 + '}')
+    intake = read_submission(str(folder), case_files(1), notebook=case_notebook(1))
+    assert intake.error == '' and sorted(intake.files) == sorted(case_files(1))
+    found = check_handin(intake, 1)
+    assert [(f.rule, f.finding, f.file) for f in found] == [('notebook', 'unreadable', 'runner.ipynb')]
+    assert found[0].detail.startswith('runner.ipynb is not JSON (RecursionError: ')
+
+
+def test_code_chained_past_the_parser_s_depth_costs_no_check(complete):
+    folder = complete()
+    chain = 'x = ' + '+'.join(['a'] * 200_000) + '\n'   # ast.parse: RecursionError
+    with open(folder / 'criterion.py', 'a') as handle:
+        handle.write(chain)
+    (folder / 'helpers.py').write_text(chain + 'import torch\n')
+    assert [(f.rule, f.file, f.line) for f in findings_of(folder)] == [('framework', 'helpers.py', 2)]
+
+
+@pytest.mark.parametrize('cell, words', [
+    ({'cell_type': 'code', 'source': 'x', 'execution_count': 1, 'outputs': 5}, 'cell 1 has outputs that are not'),
+    ({'cell_type': 'code', 'source': 'x', 'execution_count': '1', 'outputs': []}, "cell 1 has an execution count that"),
+    ({'cell_type': 'code', 'source': [1, 2], 'outputs': []}, 'cell 1 has a source that is not text'),
+    ('print(1)', 'cell 1 is not a cell'),
+])
+def test_a_notebook_whose_cells_break_the_layout_is_unreadable(complete, cell, words):
+    folder = complete()
+    (folder / 'runner.ipynb').write_text(json.dumps({'cells': [cell], 'metadata': {}, 'nbformat': 4,
+                                                     'nbformat_minor': 5}))
+    found = findings_of(folder)
+    assert [(f.rule, f.finding) for f in found] == [('notebook', 'unreadable')]
+    assert f'runner.ipynb is a notebook whose {words}' in found[0].detail

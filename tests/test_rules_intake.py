@@ -45,13 +45,16 @@ def test_the_notebook_pdfs_sources_and_data_sets_are_taken_beside_the_case_files
         ('cache/features.npy', f'a file of {DATA_FILE_BYTES + 1:,} bytes (over {DATA_FILE_BYTES:,})'),
         ('data/', 'a data folder'), ('mnist.pkl.gz', 'an MNIST file'), ('raw/t10k-labels-idx1-ubyte', 'an MNIST file')]
     assert intake.skipped['raw/t10k-labels-idx1-ubyte'] == 'MNIST file'
-    assert intake.read_for_rules() == ['helpers/plots.py', 'mlp.ipynb', 'old/runner.ipynb', 'report.pdf', 'runner.ipynb']
+    assert intake.read_for_rules() == ['helpers/plots.py', 'mlp.ipynb', 'old/runner.ipynb', 'report.pdf',
+                                       'runner.ipynb']
 
 
 def test_a_renamed_single_notebook_is_taken_and_said(tmp_path):
-    intake = read_submission(handin(tmp_path, {'hw1/my run.ipynb': notebook_text()}), CASE_FILES, notebook='runner.ipynb')
+    folder = handin(tmp_path, {'hw1/my run.ipynb': notebook_text()})
+    intake = read_submission(folder, CASE_FILES, notebook='runner.ipynb')
     assert intake.notebook == 'hw1/my run.ipynb' and intake.notebook_bytes == notebook_text().encode()
-    assert intake.notebook_note == 'no runner.ipynb in the hand-in: its only notebook, hw1/my run.ipynb, was taken instead'
+    assert intake.notebook_note == ('no runner.ipynb in the hand-in: its only notebook, hw1/my run.ipynb, '
+                                    'was taken instead')
 
 
 def test_with_several_other_notebooks_none_is_guessed(tmp_path):
@@ -96,4 +99,5 @@ def test_a_zipped_hand_in_gives_the_same(tmp_path):
         archive.writestr('carol/train-images.idx3-ubyte', b'\0')
     intake = read_submission(str(tmp_path / 'carol.zip'), CASE_FILES, notebook='runner.ipynb')
     assert intake.notebook == 'carol/runner.ipynb' and intake.pdfs == {'carol/report.pdf': b'%PDF-1.4'}
-    assert sorted(intake.data_sets) == [('carol/data/', 'a data folder'), ('carol/train-images.idx3-ubyte', 'an MNIST file')]
+    assert sorted(intake.data_sets) == [('carol/data/', 'a data folder'),
+                                        ('carol/train-images.idx3-ubyte', 'an MNIST file')]

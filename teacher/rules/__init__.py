@@ -35,4 +35,5 @@ def check_handin(intake, case):
     if intake.notebook_wanted != case_notebook(case):
         raise ValueError(f'the intake of {intake.name} looked for {intake.notebook_wanted or "no notebook"!r}: '
                          f'read it with read_submission(..., notebook={case_notebook(case)!r}) for case {case}')
-    return check_notebook(intake) + check_report(intake) + check_framework(intake) + check_loops(intake, case) + check_data(intake)
+    return (check_notebook(intake) + check_report(intake) + check_framework(intake) + check_loops(intake, case)
+            + check_data(intake))

@@ -103,4 +103,4 @@ def _output_text(output):
         return ''
     text = output.get('text', '') if output.get('output_type') == 'stream' else \
         output.get('data', {}).get('text/plain', '') if isinstance(output.get('data'), dict) else ''
-    return ''.join(text) if isinstance(text, list) else str(text)
+    return ''.join(t for t in text if isinstance(t, str)) if isinstance(text, list) else str(text)

@@ -12,6 +12,7 @@ once each; a form object holding at least FORM_PATHS path operators (an included
 LaTeX embeds a PDF plot) counts as one too. A chart drawn as vector lines straight onto the page is
 not told apart from a table's rules and is not counted.
 """
+import importlib.util
 import json
 import os
 import re
@@ -28,8 +29,16 @@ FORM_PATHS = 20
 PATH_OPERATORS = re.compile(rb'(?<![\w/])(?:l|c|v|y|re)(?![\w])')
 
 
+class MissingReader(RuntimeError):
+    """pypdf is not installed where the grader runs: the teacher's set-up, not the student's PDF."""
+
+
 def read_pdf(data):
-    """PdfText of the PDF in `data` (bytes), read in a child process (see above)."""
+    """PdfText of the PDF in `data` (bytes), read in a child process (see above); MissingReader when
+    pypdf is not installed (every PDF would otherwise look unreadable)."""
+    if importlib.util.find_spec('pypdf') is None:
+        raise MissingReader('the PDF report check needs pypdf, the teacher\'s wing\'s own dependency: '
+                            'pip install -r teacher/requirements.txt')
     try:
         done = subprocess.run([sys.executable, '-I', os.path.abspath(__file__)], input=data, capture_output=True,
                               timeout=TIMEOUT)

@@ -17,6 +17,7 @@ import re
 
 from teacher.findings import Finding
 from teacher.rules.pdf_text import read_pdf
+from teacher.rules.source import parse_python
 
 CODE_SHARE = 0.3
 CODE_LINES_MIN = 20
@@ -80,11 +81,8 @@ def is_code(line):
         return False
     if BLOCK.match(line):
         return True
-    try:
-        tree = ast.parse(line)
-    except (SyntaxError, ValueError):
-        return False
-    return any(isinstance(node, ACTIONS) for node in ast.walk(tree))
+    tree = parse_python(line)
+    return tree is not None and any(isinstance(node, ACTIONS) for node in ast.walk(tree))
 
 
 def code_share(text):

@@ -25,8 +25,8 @@ def read_notebook(data):
     """The notebook (nbformat 4, a NotebookNode) in `data` (bytes or str); NotebookError saying why not."""
     try:
         raw = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise NotebookError(f'not JSON ({error})') from None
+    except (ValueError, RecursionError) as error:   # RecursionError: nested past the parser's depth
+        raise NotebookError(f'not JSON ({type(error).__name__}: {str(error)[:100]})') from None
     if not isinstance(raw, dict) or not isinstance(raw.get('nbformat'), int):
         raise NotebookError('JSON, but not a notebook (no nbformat version)')
     try:
@@ -35,9 +35,31 @@ def read_notebook(data):
     except Exception as error:   # nbformat's converters raise many kinds on a malformed layout
         raise NotebookError(f'not a notebook nbformat can read ({type(error).__name__}: {error})') from None
     cells = notebook.get('cells')
-    if not isinstance(cells, list) or not all(isinstance(c, dict) and 'cell_type' in c for c in cells):
+    if not isinstance(cells, list):
         raise NotebookError('a notebook without a list of cells')
+    for number, cell in enumerate(cells, 1):
+        problem = _cell_problem(cell)
+        if problem:
+            raise NotebookError(f'a notebook whose cell {number} {problem}')
     return notebook
+
+
+def _cell_problem(cell):
+    """What is wrong with the layout of one cell that the rules read, or '' (nbformat 4's schema, as far
+    as the rules rely on it: source text, outputs a list of objects, an execution count a number)."""
+    if not isinstance(cell, dict) or not isinstance(cell.get('cell_type'), str):
+        return 'is not a cell (no cell_type)'
+    source = cell.get('source', '')
+    if not (isinstance(source, str) or isinstance(source, list) and all(isinstance(s, str) for s in source)):
+        return 'has a source that is not text'
+    if cell['cell_type'] != 'code':
+        return ''
+    count, outputs = cell.get('execution_count'), cell.get('outputs', [])
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+        return f'has an execution count that is not a number ({str(count)[:20]!r})'
+    if not isinstance(outputs, list) or not all(isinstance(o, dict) for o in outputs):
+        return 'has outputs that are not a list of objects'
+    return ''
 
 
 def cell_text(cell):
@@ -84,21 +106,24 @@ def without_magics(text):
     return '\n'.join(lines)
 
 
+def parse_python(text):
+    """The module's ast, or None when Python cannot parse it: a syntax error, a NUL byte, or code nested
+    or chained past the parser's depth or memory (a hostile file's RecursionError or MemoryError)."""
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def parse(source):
     """[(tree, line offset)] of the source: one tree, or one per line that parses alone when the whole
     does not. A tree's node.lineno + offset is the line in the file or cell."""
     text = without_magics(source.text) if source.cell else source.text
-    try:
-        return [(ast.parse(text), 0)]
-    except (SyntaxError, ValueError):
-        pass
-    trees = []
-    for number, line in enumerate(text.split('\n')):
-        try:
-            trees.append((ast.parse(line.strip()), number))
-        except (SyntaxError, ValueError):
-            continue
-    return trees
+    tree = parse_python(text)
+    if tree is not None:
+        return [(tree, 0)]
+    trees = [(parse_python(line.strip()), number) for number, line in enumerate(text.split('\n'))]
+    return [(tree, number) for tree, number in trees if tree is not None]
 
 
 def where(source, line):

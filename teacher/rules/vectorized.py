@@ -18,6 +18,7 @@ import re
 
 from teacher.findings import Finding
 from teacher.handout import case_regions
+from teacher.rules.source import parse_python
 
 SMALL_RANGE = 16
 KERNEL_NAMES = re.compile(r'^(k|kh|kw|k_?h|k_?w|hh|ww|kernel\w*|ksize|filter_?size|field\w*|pool\w*|window\w*'
@@ -35,11 +36,8 @@ def check_loops(intake, case):
     for name, function, _, _ in case_regions(case)[0]:
         if name not in intake.files:
             continue
-        try:
-            tree = ast.parse(intake.files[name])
-        except (SyntaxError, ValueError):
-            continue   # the tests report a file Python cannot read
-        node = find_function(tree, function)
+        tree = parse_python(intake.files[name])
+        node = find_function(tree, function) if tree else None   # the tests report a file Python cannot read
         for loop in _loops(node) if node else []:
             findings.append(Finding('vectorized', 'loop', intake.found_at.get(name, name), loop.lineno,
                                     f'{function}: {_describe(loop)}: the assignment asks for array operations '
