@@ -144,7 +144,7 @@ def _read_reply(reply, ending, seconds):
         cells, error = body['cells'], body['error']
         outputs = {cell['index']: cell['outputs'] for cell in cells
                    if isinstance(cell['index'], int) and isinstance(cell['outputs'], list)}
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):   # RecursionError: JSON nested past the parser
         why = ending or 'sent back something that is not its reply'
         return Rerun({}, {'cell': -1, 'kind': 'reply', 'message': f'the notebook\'s run {why}'}, seconds)
     if ending and error is None:

@@ -152,3 +152,12 @@ def test_the_grader_runs_the_notebook_with_the_flag(tmp_path, monkeypatch):
     grade.grade([folder(tmp_path, 'edited', files)], 1, str(tmp_path / 'out'), LIMITS, work=str(tmp_path / 'work'),
                 rerun_notebooks=rerun.NotebookLimits())
     assert [(f.rule, f.finding, f.line) for f in runs['edited'].findings] == [('notebook', 'results-differ', 8)]
+
+
+@pytest.mark.parametrize('reply', [b'[' * 100_000 + b']' * 100_000, b'{"cells": {"a": 1}, "error": null}', b'\xff',
+                                   b'{"cells": [{"index": 0, "outputs": [7, "x"]}], "error": 3}'])
+def test_a_forged_reply_is_an_error_never_a_crash_of_the_grader(reply):
+    rerun_ = rerun._read_reply(reply, '', 1.0)
+    cells = json.loads(notebook('print(1)'))['cells']
+    found = rerun.compare('nb.ipynb', cells, rerun_, rerun.NotebookLimits(seconds=5))
+    assert [f.finding for f in found] in (['error'], []), found
