@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pytest
 
+import cli
 import solver as solver_module
 from criterion import SoftmaxCrossEntropyLossLayer
 from layers import BatchNormLayer, FCLayer, Layer
@@ -177,7 +178,7 @@ def test_a_rule_by_name_gets_its_settings_and_default_learning_rate(blobs, rule,
 
 
 def test_cli_trains_an_mlp_with_the_tricks(tmp_path, capsys):
-    solver_module.main(['--data-root', DATA, '--hidden', '32', '--batch-norm', '--dropout', '0.2',
+    cli.main(['--data-root', DATA, '--hidden', '32', '--batch-norm', '--dropout', '0.2',
                         '--optimizer', 'adam', '--lr', '0.01', '--epochs', '1', '--batch-size', '500',
                         '--display-freq', '1000', '--plot', str(tmp_path / 'c'), '--save', str(tmp_path / 'w.npz')])
     accuracy = float(re.search(r'Test accuracy (\S+)', capsys.readouterr().out).group(1))

@@ -6,6 +6,7 @@ import signal
 import numpy as np
 import pytest
 
+import cli
 import solver as solver_module
 from layers import FCLayer, ReLULayer
 from criterion import EuclideanLossLayer, SoftmaxCrossEntropyLossLayer
@@ -72,10 +73,10 @@ def test_bad_settings_are_rejected_before_any_work(cfg, words):
 
 def test_cli_rejects_bad_values_and_runs_the_main_job(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
-        solver_module.main(['--lr', '-1', '--data-root', DATA])
+        cli.main(['--lr', '-1', '--data-root', DATA])
     assert info.value.code == 2 and '--lr -1.0: expected a number in (0, ∞)' in capsys.readouterr().err
     plot, weights = tmp_path / 'curves.png', tmp_path / 'w.npz'
-    solver_module.main(['--data-root', DATA, '--epochs', '1', '--batch-size', '500', '--lr', '0.1',
+    cli.main(['--data-root', DATA, '--epochs', '1', '--batch-size', '500', '--lr', '0.1',
                         '--display', 'live', '--plot', str(plot), '--save', str(weights)])
     out = capsys.readouterr().out
     accuracy = float(out.split('Test accuracy ')[1].split()[0])
