@@ -10,6 +10,7 @@ import zipfile
 
 import numpy as np
 
+import threads
 from files import write_atomic
 from layers import (BatchNormLayer, ConvLayer, DropoutLayer, FCLayer, MaxPoolingLayer, ReLULayer, ReshapeLayer,
                     SigmoidLayer, TanhLayer, arrays_of, decays, params_of)
@@ -40,8 +41,9 @@ class Network:
     def forward(self, x):
         """x (N, d_in) through every layer (in `run_order`); returns the last layer's output (N, d_out)."""
         self._ran = self.run_order()
-        for layer in self._ran:
-            x = layer.forward(x)
+        with threads.blas_fitted():
+            for layer in self._ran:
+                x = layer.forward(x)
         return x
 
     def run_order(self):
@@ -71,10 +73,11 @@ class Network:
         if not input_grad:
             bottom = next((i for i, layer in enumerate(ran) if params_of(layer)), len(ran))
         skip = not input_grad and bottom < len(ran) and hasattr(ran[bottom], 'gradients')
-        for layer in reversed(ran[bottom + skip:]):
-            delta = layer.backward(delta)
-        if skip:
-            return ran[bottom].gradients(delta)
+        with threads.blas_fitted():
+            for layer in reversed(ran[bottom + skip:]):
+                delta = layer.backward(delta)
+            if skip:
+                return ran[bottom].gradients(delta)
         return None if not input_grad else delta
 
     def predict(self, x):
