@@ -4,9 +4,10 @@ The passes are the library's own where the pool is wired in (ConvLayer.patches, 
 optimizer's step over one large parameter) and, for the passes it is not wired into, the same numpy calls split
 the same way by threads.over_batch (ReLU forward and backward, max pooling's backward), at the shapes of the
 CNN case's ConvNet (batch 64) and of the MLP 784-256-10 (batch 512). The pool is used whatever other processes
-do (--as-loaded: as the library does, inline while fewer than two cores are free). Before every timed call a GEMM of the MLP's
-size (512×784 by 784×256) runs untimed, as in training, where every pass follows a GEMM and BLAS's threads are
-still awake. The two ways alternate call by call; it prints the median µs of each and their ratio.
+do (--as-loaded: as the library does, inline while fewer than two cores are free). Before every timed call a
+GEMM of the MLP's size (512×784 by 784×256) runs untimed, as in training, where every pass follows a GEMM and
+BLAS's threads are still awake. The two ways alternate call by call; it prints the median µs of each and their
+ratio.
 
     python bench/threads_passes.py --repeats 200
     OPENBLAS_NUM_THREADS=1 python bench/threads_passes.py   # one thread: both columns inline
@@ -92,7 +93,8 @@ def passes(rng):
     found.append(('Adam step, conv2 W (64×800)', 51200, optimizer_step(Adam, (800, 64), rng, learning_rate=0.001)))
     found.append(('SGD momentum step, MLP W1 (784×256)', 784 * 256,
                   optimizer_step(SGD, (784, 256), rng, learning_rate=0.05, momentum=0.9)))
-    found.append(('Adam step, MLP W1 (784×256)', 784 * 256, optimizer_step(Adam, (784, 256), rng, learning_rate=0.001)))
+    found.append(('Adam step, MLP W1 (784×256)', 784 * 256,
+                  optimizer_step(Adam, (784, 256), rng, learning_rate=0.001)))
     return found
 
 
