@@ -17,8 +17,8 @@ A pass smaller than MIN_ELEMENTS runs inline: handing parts to threads costs ten
 
 Cores taken by other processes (a browser, a notebook): on Linux the pool counts the CPU time the
 other processes used over the last second (/proc/stat less this process's own, /proc/self/stat) and
-runs passes inline while fewer than two cores were free; a part waiting for a taken core would make
-the whole pass wait. BLAS's own threads wait the same way, inside every GEMM: `blas_fitted()` (Network's
+uses no more threads than the cores they left free (inline on a 2-core machine with one core taken): a
+part waiting for a taken core would make the whole pass wait. BLAS's own threads wait the same way, inside every GEMM: `blas_fitted()` (Network's
 forward and backward run in it) lowers the threads of numpy's OpenBLAS to the free cores for the calls
 inside it and puts the number back after (ctypes, the library numpy loaded; any other BLAS is left alone).
 Importing this module starts nothing and changes nothing: the pool is made by the first pass that needs
@@ -53,14 +53,12 @@ def setting():
 
 
 def workers():
-    """Threads a pass may use now: `setting()`, or 1 while other processes held a core (Linux) or
-    inside `inline()`."""
+    """Threads a pass may use now: `setting()`, at most the cores other processes left free (Linux), at least
+    one; one inside `inline()`."""
     if getattr(_inline, 'depth', 0):
         return 1
     wanted = setting()
-    if wanted > 1 and _free_cores() < 2:
-        return 1
-    return wanted
+    return max(1, min(wanted, _free_cores())) if wanted > 1 else 1
 
 
 @contextlib.contextmanager

@@ -141,3 +141,11 @@ def test_importing_the_library_starts_no_thread_and_sets_nothing():
     done = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [1, True, None, None]
+
+
+def test_a_pass_uses_no_more_threads_than_the_free_cores(monkeypatch):
+    monkeypatch.setattr(threads, 'setting', lambda: 4)
+    monkeypatch.setattr(threads, '_free_cores', lambda: 3)
+    parts = []
+    threads.over_batch(lambda a, b: parts.append((a, b)), 64, 10 ** 8)
+    assert sorted(parts) == [(0, 21), (21, 42), (42, 64)]
