@@ -11,8 +11,10 @@ ratio.
 
     python bench/threads_passes.py --repeats 200
     OPENBLAS_NUM_THREADS=1 python bench/threads_passes.py   # one thread: both columns inline
+    python bench/threads_passes.py --steps 40   # whole training steps: fitted to the free cores or not
 """
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -98,6 +100,35 @@ def passes(rng):
     return found
 
 
+def training_steps(steps, rng):
+    """Median ms of whole training steps (forward, loss, backward, update) of the ConvNet (batch 64, Adam) and the
+    MLP (batch 512, SGD with momentum), three ways alternating step by step: as the library runs (pool and BLAS
+    fitted to the free cores), fitted to none (pool and BLAS at the setting whatever other processes do, as
+    before this change), and inline (BLAS at the setting, no pool)."""
+    from criterion import SoftmaxCrossEntropyLossLayer
+    from network import build_convnet, build_mlp
+    fitted = threads._free_cores
+    ways = {'fitted to the free cores': (fitted, False), 'pool and BLAS at the setting': (threads.setting, False),
+            'inline, BLAS at the setting': (threads.setting, True)}
+    for name, net, batch, rule in (('ConvNet, batch 64', build_convnet(0), 64, lambda n: Adam(n, 0.001)),
+                                   ('MLP 784-256-10, batch 512', build_mlp([256]), 512,
+                                    lambda n: SGD(n, 0.05, momentum=0.9))):
+        criterion, optimizer, times = SoftmaxCrossEntropyLossLayer(), rule(net), {way: [] for way in ways}
+        for i in range(steps + 1):
+            for way, (free, inline) in ways.items():
+                threads._free_cores = free
+                x, labels = rng.standard_normal((batch, 784), dtype=np.float32), rng.integers(0, 10, batch)
+                begin = time.perf_counter()
+                with threads.inline() if inline else contextlib.nullcontext():
+                    criterion.forward(net.forward(x), labels)
+                    net.backward(criterion.backward(), input_grad=False)
+                    optimizer.step()
+                times[way].append(time.perf_counter() - begin)
+        threads._free_cores = fitted
+        print(f'{name}: median ms per step, ' + ', '.join(f'{way} {1000 * statistics.median(t[1:]):.1f}'
+                                                          for way, t in times.items()) + f'; load {os.getloadavg()[0]:.2f}')
+
+
 def timed(call, gemm, pool):
     gemm()
     begin = time.perf_counter()
@@ -116,8 +147,12 @@ def main():
     parser.add_argument('--as-loaded', action='store_true',
                         help='run passes inline while other processes hold a core, as the library does '
                              '(default: the pool is used whatever the load)')
+    parser.add_argument('--steps', type=int, default=0,
+                        help='instead: time this many whole training steps of the ConvNet and the MLP three ways')
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
+    if args.steps:
+        return training_steps(args.steps, rng)
     a, b, c = (rng.standard_normal(s, dtype=np.float32) for s in ((512, 784), (784, 256), (512, 256)))
     gemm = lambda: np.matmul(a, b, out=c)
     free = threads._free_cores()
