@@ -125,8 +125,8 @@ def training_steps(steps, rng):
                     optimizer.step()
                 times[way].append(time.perf_counter() - begin)
         threads._free_cores = fitted
-        print(f'{name}: median ms per step, ' + ', '.join(f'{way} {1000 * statistics.median(t[1:]):.1f}'
-                                                          for way, t in times.items()) + f'; load {os.getloadavg()[0]:.2f}')
+        medians = ', '.join(f'{way} {1000 * statistics.median(t[1:]):.1f}' for way, t in times.items())
+        print(f'{name}: median ms per step, {medians}; load {os.getloadavg()[0]:.2f}')
 
 
 def timed(call, gemm, pool):
