@@ -96,6 +96,8 @@ def _executor(size):
     """The process's pool with at least `size` threads, made on first use and after a fork."""
     with _lock:
         if _pool['executor'] is None or _pool['pid'] != os.getpid() or _pool['size'] < size:
+            if _pool['executor'] is not None and _pool['pid'] == os.getpid():
+                _pool['executor'].shutdown(wait=False)   # too small: its idle threads end
             _pool.update(executor=concurrent.futures.ThreadPoolExecutor(size, thread_name_prefix='passes'),
                          pid=os.getpid(), size=size)
         return _pool['executor']
