@@ -3,6 +3,9 @@
 Forward runs the layers in order; backward runs them in reverse, each turning dE/d(its output)
 into dE/d(its input) and storing the gradients of its parameters on the way (backpropagation).
 Everything about parameters goes through the protocol of layers.py (params, decay, state).
+The fast path (`fast`, on by default) changes only the order of a ReLU and the max pooling after it
+(`run_order`), and both passes run with numpy's BLAS threads fitted to the cores other processes left
+free (threads.blas_fitted).
 """
 import json
 import os
