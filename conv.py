@@ -25,7 +25,6 @@ pass runs in chunks of EVAL_CHUNK images, so memory stays bounded.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-import threads
 from protocol import INIT_SCHEMES, Layer, init_std
 
 EVAL_CHUNK = 256   # images per patch matrix in eval mode: P of the 64-channel 5×5 layer on 14×14 is 160 MB
@@ -114,14 +113,12 @@ class ConvLayer(Layer):
                     or self._padded.dtype != Input.dtype:
                 self._padded = np.zeros(shape, Input.dtype)   # its zero border is never written
             padded = self._padded[:N]
-            inside = padded[:, p:p + H, p:p + Wd]
-            threads.over_batch(lambda a, b: np.copyto(inside[a:b], channels_last[a:b]), N, Input.size)
+            padded[:, p:p + H, p:p + Wd] = channels_last
         else:
             padded = channels_last
         view = windows(padded, self.kernel, self.stride)
         cols = self._cols_memory((view.shape[0] * view.shape[1] * view.shape[2], view[0, 0, 0].size), Input.dtype)
-        rows = cols.reshape(view.shape)
-        threads.over_batch(lambda a, b: np.copyto(rows[a:b], view[a:b]), N, cols.size)   # both copies on both cores
+        np.copyto(cols.reshape(view.shape), view)
         return cols
 
     def _cols_memory(self, shape, dtype):

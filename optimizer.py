@@ -10,14 +10,12 @@ a parameter's state (velocity, moments) starts again at 0 when its shape or dtyp
 
 Every rule states its formula twice in code: `_update_plain`, the textbook form, line by line,
 and `_update_fast`, the same arithmetic in place (no allocation per step, in L2-sized pieces, see
-`inplace.blocks`, the pieces of a large parameter shared out to both cores by threads.over_batch), which
-`step()` runs unless `fast` is False. tests/test_tricks.py checks they agree.
+`inplace.blocks`), which `step()` runs unless `fast` is False. tests/test_tricks.py checks they agree.
 """
 import numbers
 
 import numpy as np
 
-import threads
 from inplace import BLOCK, adaptive_step, blocks, decayed_gradient, flush_subnormals, views_like  # noqa: F401
 from layers import decays, params_of
 from schedule import InverseTimeDecay, MomentumRamp, ReduceOnPlateau  # noqa: F401 (their old home)
@@ -95,18 +93,11 @@ class Optimizer:
                 if not self.fast:
                     self._update_plain(param, grad, state, decay)
                     continue
-                pieces = blocks(param, grad, *(state[s] for s in self.slots))
-                threads.over_batch(lambda a, b: self._update_pieces(layer, pieces[a:b], state['t'], decay, part=a),
-                                   len(pieces), param.size)
+                for piece in blocks(param, grad, *(state[s] for s in self.slots)):
+                    pieces = dict(zip(self.slots, piece[2:]), t=state['t'])
+                    self._update_fast(piece[0], piece[1], pieces, self._scratch_views(layer, piece[0]), decay)
         if self.steps % FLUSH_EVERY == 0:
             self._flush()
-
-    def _update_pieces(self, layer, pieces, t, decay, part):
-        """_update_fast over the pieces (w, ∇E, *slots) of one parameter; `part` (the first piece's index)
-        keeps each thread of threads.over_batch on its own scratch."""
-        for piece in pieces:
-            state = dict(zip(self.slots, piece[2:]), t=t)
-            self._update_fast(piece[0], piece[1], state, self._scratch_views(layer, piece[0], part), decay)
 
     def _flush(self):
         """Zero the state entries that could turn subnormal before the next flush (see flush_subnormals).
@@ -127,22 +118,21 @@ class Optimizer:
         state = self.state.get((layer, name))
         if state is None or any(state[s].shape != param.shape or state[s].dtype != param.dtype for s in self.slots):
             state = self.state[(layer, name)] = {'t': 0, **{s: np.zeros_like(param) for s in self.slots}}
-            self._scratch = {key: scratch for key, scratch in self._scratch.items() if key[0] is not layer}
+            self._scratch.pop(layer, None)
             self._views = {key: views for key, views in self._views.items() if key[0] is not layer}
         return state
 
-    def _scratch_views(self, layer, piece, part=0):
-        """Two pieces of the layer's scratch (one per `part` running at once) shaped like `piece` (see
-        inplace.views_like), made once.
+    def _scratch_views(self, layer, piece):
+        """Two pieces of the layer's scratch shaped like `piece` (see inplace.views_like), made once.
 
         The scratch holds two pieces of the layer's largest parameter, in the dtype of its first one.
         """
-        key = (layer, part, piece.shape, piece.dtype)
+        key = (layer, piece.shape, piece.dtype)
         if key not in self._views:
-            if (layer, part) not in self._scratch:
+            if layer not in self._scratch:
                 params = [getattr(layer, name) for name in params_of(layer)]
-                self._scratch[layer, part] = np.empty(2 * max(min(BLOCK, p.size) for p in params), params[0].dtype)
-            self._views[key] = views_like(self._scratch[layer, part], piece)
+                self._scratch[layer] = np.empty(2 * max(min(BLOCK, p.size) for p in params), params[0].dtype)
+            self._views[key] = views_like(self._scratch[layer], piece)
         return self._views[key]
 
     def _update_plain(self, param, grad, state, decay):

@@ -9,7 +9,6 @@ but taken from the input, so the last, smaller batch and a 10,000-image test pas
 """
 import numpy as np
 
-import threads
 from protocol import Layer
 
 
@@ -46,21 +45,14 @@ class MaxPoolingLayer(Layer):
             raise ValueError(f'{self!r}: input of shape {getattr(Input, "shape", None)}, expected (N, C, H, W) '
                              f'with H and W at least the kernel size {self.kernel} (with padding)')
         self.input_shape, padded = Input.shape, self._padded(Input)
-        out = np.empty_like(self.offsets(padded)[0][1], order='K')
-        self.winner = np.empty_like(out, dtype=np.uint8)
-        threads.over_batch(lambda a, b: self._pool(padded[a:b], out[a:b], self.winner[a:b]), len(out), padded.size)
-        return out
-
-    def _pool(self, padded, out, winner):
-        """out = the maximum of each window of `padded`, winner = its offset (see the class docstring), for a
-        part of the batch (threads.over_batch runs the parts on both cores)."""
         (_, first), *rest = self.offsets(padded)
-        np.copyto(out, first)
-        winner[...] = 0
+        out = np.copy(first, order='K')
+        self.winner = np.zeros_like(out, dtype=np.uint8)
         for offset, window in rest:   # offsets grow, so the last strict winner is the max of greater·offset
             greater = window > out       # strictly: on a tie the earlier offset keeps the window
-            np.maximum(winner, np.multiply(greater, offset, dtype=np.uint8), out=winner)
+            np.maximum(self.winner, np.multiply(greater, offset, dtype=np.uint8), out=self.winner)
             np.maximum(out, window, out=out)
+        return out
 
     def backward(self, delta):
         """δ (N, C, Ho, Wo) -> dE/dx (N, C, H, W): each window's δ to the cell that held its maximum

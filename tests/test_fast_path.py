@@ -90,9 +90,9 @@ def test_a_step_updates_in_place_and_keeps_its_buffers():
     layer.grad_W, layer.grad_b = np.ones((3, 2), np.float32), np.ones((1, 2), np.float32)
     W = layer.W
     sgd.step()
-    buffers = [id(a) for a in (*sgd.velocity[layer], sgd._scratch[layer, 0])]
+    buffers = [id(a) for a in (*sgd.velocity[layer], sgd._scratch[layer])]
     sgd.step()
-    assert layer.W is W and buffers == [id(a) for a in (*sgd.velocity[layer], sgd._scratch[layer, 0])]
+    assert layer.W is W and buffers == [id(a) for a in (*sgd.velocity[layer], sgd._scratch[layer])]
 
 
 @pytest.mark.parametrize('order', ['C', 'F'])
