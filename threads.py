@@ -12,9 +12,9 @@ BLAS's (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, ..., else the cores), was measure
 GEMM OpenBLAS's idle threads keep spinning on the other cores for a while, and a part of a pass handed to a
 second thread waited for them: every pass of a training step was slower split than inline
 (bench/threads_passes.py; docs/results.md, "Both cores for the element-wise passes, and a busy neighbour").
-Without a GEMM before, or after a one-thread GEMM, the largest passes (1.2-10 M values) took 0.7-0.8x inline,
-but with one BLAS thread the GEMMs, most of a step, take twice as long. Importing this module starts nothing and changes
-nothing; the library looks OpenBLAS up on the first forward pass.
+Without a GEMM before, or after a one-thread GEMM, the largest passes (1.2-10 M values) took 0.66-0.82x inline
+(load 2-3), but with one BLAS thread the GEMMs, most of a step, take twice as long. Importing this module
+starts nothing and changes nothing; the library looks OpenBLAS up on the first forward pass.
 """
 import contextlib
 import ctypes
