@@ -5,7 +5,8 @@ into dE/d(its input) and storing the gradients of its parameters on the way (bac
 Everything about parameters goes through the protocol of layers.py (params, decay, state).
 The fast path (`fast`, on by default) changes only the order of a ReLU and the max pooling after it
 (`run_order`), and both passes run with numpy's BLAS threads fitted to the cores other processes left
-free (threads.blas_fitted).
+free (threads.blas_fitted; `fit_threads = False` leaves them alone: OpenBLAS's sums differ in the last bits
+with its number of threads, so a fitted run under a changing load is not the same to the bit).
 """
 import json
 import os
@@ -24,6 +25,7 @@ class Network:
 
     training = True
     fast = True   # False: the layers run in their own order (see run_order)
+    fit_threads = True   # False: BLAS keeps its threads whatever the load, for runs the same to the bit
 
     def __init__(self, layers=()):
         self.layerList = []
@@ -44,7 +46,7 @@ class Network:
     def forward(self, x):
         """x (N, d_in) through every layer (in `run_order`); returns the last layer's output (N, d_out)."""
         self._ran = self.run_order()
-        with threads.blas_fitted():
+        with threads.blas_fitted(self.fit_threads):
             for layer in self._ran:
                 x = layer.forward(x)
         return x
@@ -76,7 +78,7 @@ class Network:
         if not input_grad:
             bottom = next((i for i, layer in enumerate(ran) if params_of(layer)), len(ran))
         skip = not input_grad and bottom < len(ran) and hasattr(ran[bottom], 'gradients')
-        with threads.blas_fitted():
+        with threads.blas_fitted(self.fit_threads):
             for layer in reversed(ran[bottom + skip:]):
                 delta = layer.backward(delta)
             if skip:

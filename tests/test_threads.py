@@ -78,3 +78,16 @@ def test_importing_the_library_starts_no_thread_and_sets_nothing():
     done = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [1, True, False]
+
+
+def test_a_network_with_fit_threads_off_leaves_blas_alone(openblas, monkeypatch):
+    from layers import FCLayer
+    from network import Network
+    seen = []
+    monkeypatch.setattr(threads, '_free_cores', lambda: 1)
+    net = Network([FCLayer(4, 3, rng=0)])
+    net.fit_threads = False
+    monkeypatch.setattr(FCLayer, 'gradients', lambda self, delta: seen.append(openblas[1]()))
+    net.forward(np.ones((5, 4), np.float32))
+    net.backward(np.ones((5, 3), np.float32), input_grad=False)
+    assert seen == [openblas[1]()] and seen[0] >= 2
