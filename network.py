@@ -3,6 +3,10 @@
 Forward runs the layers in order; backward runs them in reverse, each turning dE/d(its output)
 into dE/d(its input) and storing the gradients of its parameters on the way (backpropagation).
 Everything about parameters goes through the protocol of layers.py (params, decay, state).
+The fast path (`fast`, on by default) changes only the order of a ReLU and the max pooling after it
+(`run_order`), and both passes run with numpy's BLAS threads fitted to the cores other processes left
+free (threads.blas_fitted; `fit_threads = False` leaves them alone: OpenBLAS's sums differ in the last bits
+with its number of threads, so a fitted run under a changing load is not the same to the bit).
 """
 import json
 import os
@@ -10,6 +14,7 @@ import zipfile
 
 import numpy as np
 
+import threads
 from files import write_atomic
 from layers import (BatchNormLayer, ConvLayer, DropoutLayer, FCLayer, MaxPoolingLayer, ReLULayer, ReshapeLayer,
                     SigmoidLayer, TanhLayer, arrays_of, decays, params_of)
@@ -19,6 +24,8 @@ class Network:
     """net.add(FCLayer(784, 128)); net.add(ReLULayer()); ... ; logit = net.forward(x)."""
 
     training = True
+    fast = True   # False: the layers run in their own order (see run_order)
+    fit_threads = True   # False: BLAS keeps its threads whatever the load, for runs the same to the bit
 
     def __init__(self, layers=()):
         self.layerList = []
@@ -37,26 +44,45 @@ class Network:
         return self.layerList
 
     def forward(self, x):
-        """x (N, d_in) through every layer; returns the last layer's output (N, d_out)."""
-        for layer in self.layerList:
-            x = layer.forward(x)
+        """x (N, d_in) through every layer (in `run_order`); returns the last layer's output (N, d_out)."""
+        self._ran = self.run_order()
+        with threads.blas_fitted(self.fit_threads):
+            for layer in self._ran:
+                x = layer.forward(x)
         return x
 
+    def run_order(self):
+        """The layers in the order forward runs them (backward runs them in reverse): layerList's, except
+        that with `fast` a ReLULayer right before a MaxPoolingLayer runs after it. Max pooling and ReLU commute,
+        max_i max(0, u_i) = max(0, max_i u_i), and backward sends δ ⊙ [max_i u_i > 0] to the same first maximum
+        either way, so outputs and gradients are the same, and ReLU's two passes see a quarter of the values
+        (2×2 pooling). The layers stay the student's; only their order changes (ReLU's `output` and the
+        pooling's `winner` then hold the pooled map's and the unrectified map's)."""
+        layers = list(self.layerList)
+        for i in range(len(layers) - 1) if self.fast else ():
+            if type(layers[i]) is ReLULayer and type(layers[i + 1]) is MaxPoolingLayer:
+                layers[i], layers[i + 1] = layers[i + 1], layers[i]
+        return layers
+
     def backward(self, delta, input_grad=True):
-        """δ = dE/d(output) back through every layer; returns dE/dx.
+        """δ = dE/d(output) back through every layer, the reverse of the order the last forward ran them
+        (`run_order`); returns dE/dx.
 
         input_grad=False (what training uses) skips dE/dx, as PyTorch does for inputs that need no
         gradient: the layers below the first one with parameters (a ReshapeLayer) are not run back, and
         that one, if it has a `gradients` method, only stores its parameters' gradients; returns None.
         """
-        bottom = 0
+        ran, bottom = getattr(self, '_ran', None), 0
+        if ran is None or len(ran) != len(self.layerList) or set(map(id, ran)) != set(map(id, self.layerList)):
+            ran = self.run_order()   # no forward yet, or layers changed since: layerList's order
         if not input_grad:
-            bottom = next((i for i, layer in enumerate(self.layerList) if params_of(layer)), len(self.layerList))
-        skip = not input_grad and bottom < len(self.layerList) and hasattr(self.layerList[bottom], 'gradients')
-        for layer in reversed(self.layerList[bottom + skip:]):
-            delta = layer.backward(delta)
-        if skip:
-            return self.layerList[bottom].gradients(delta)
+            bottom = next((i for i, layer in enumerate(ran) if params_of(layer)), len(ran))
+        skip = not input_grad and bottom < len(ran) and hasattr(ran[bottom], 'gradients')
+        with threads.blas_fitted(self.fit_threads):
+            for layer in reversed(ran[bottom + skip:]):
+                delta = layer.backward(delta)
+            if skip:
+                return ran[bottom].gradients(delta)
         return None if not input_grad else delta
 
     def predict(self, x):

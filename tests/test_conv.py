@@ -146,13 +146,17 @@ def test_reshapes_take_the_batch_size_from_the_input_and_pass_gradients_back(rng
         ReshapeLayer((1, 784), (1, 785))
 
 
-def test_a_small_convnet_has_the_numerical_gradients(rng):
+@pytest.mark.parametrize('fast', [True, False], ids=['relu-after-pooling', 'layer-order'])
+def test_a_small_convnet_has_the_numerical_gradients(fast, rng):
     """rows -> images -> conv 3×3 pad 1 -> ReLU -> pool 2 -> conv stride 2 -> flatten -> FC, softmax loss."""
     net = Network([ReshapeLayer.to_images(2, 6, 6), ConvLayer(2, 3, 3, 1, init='xavier', rng=0, dtype=np.float64),
                    ReLULayer(), MaxPoolingLayer(2), ConvLayer(3, 2, 2, 0, stride=1, rng=1, dtype=np.float64),
                    ReshapeLayer((None, 2, 2, 2), (None, 8)), FCLayer(8, 4, rng=2, dtype=np.float64)])
+    net.fast = fast
     for layer in net.trainable_layers():
         layer.b = rng.standard_normal(layer.b.shape) * 0.1
+    assert [type(layer) for layer in net.run_order()[2:4]] == ([MaxPoolingLayer, ReLULayer] if fast else
+                                                               [ReLULayer, MaxPoolingLayer])
     loss, x, labels = SoftmaxCrossEntropyLossLayer(), rng.standard_normal((3, 72)), rng.integers(0, 4, 3)
     objective = lambda: loss.forward(net.forward(x), labels)
     objective()
@@ -162,6 +166,30 @@ def test_a_small_convnet_has_the_numerical_gradients(rng):
         objective()
         net.backward(loss.backward(), input_grad=False)
         compare(f'{layer!r} grad_{name}', getattr(layer, 'grad_' + name), numerical, len(x), tol=TOL)
+
+
+@pytest.mark.parametrize('pool', [(2, 0, 2), (3, 1, 2), (3, 1, 1)], ids=['2x2', '3x3-pad1-stride2', 'overlapping'])
+def test_relu_after_pooling_gives_the_layer_orders_outputs_and_gradients_exactly(pool, rng):
+    """Network's fast path runs ReLU after max pooling (they commute); the same numbers as the layers' own order,
+    with ties and windows all below zero (where δ must stop), in float32."""
+    side = ((9 + 2 * pool[1] - pool[0]) // pool[2] + 1) // 2   # after both poolings
+
+    def net():
+        return Network([ConvLayer(2, 4, 3, 1, rng=0), ReLULayer(), MaxPoolingLayer(pool[0], pool[1], stride=pool[2]),
+                        ReLULayer(), MaxPoolingLayer(2), ReshapeLayer((None, 4, side, side), (None, 4 * side * side)),
+                        FCLayer(4 * side * side, 3, rng=1)])
+    x = np.round(rng.standard_normal((5, 2, 9, 9)), 1).astype(np.float32)   # rounded: many ties
+    fused, plain = net(), net()
+    plain.fast = False
+    for n in (fused, plain):
+        n.layers[0].b[:] = -1.5   # many windows below zero throughout
+    assert [type(layer) for layer in fused.run_order()[1:5]] == [MaxPoolingLayer, ReLULayer] * 2
+    outputs = [n.forward(x) for n in (fused, plain)]
+    deltas = [n.backward(np.ones_like(outputs[0])) for n in (fused, plain)]
+    assert np.array_equal(*outputs) and np.array_equal(*deltas)
+    for a, b in zip(fused.trainable_layers(), plain.trainable_layers()):
+        assert np.array_equal(a.grad_W, b.grad_W) and np.array_equal(a.grad_b, b.grad_b)
+    assert fused.layers[1].output.size <= plain.layers[1].output.size and (fused.layers[1].output == 0).mean() > 0.2
 
 
 def test_bad_arguments_and_inputs_are_named():
