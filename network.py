@@ -4,9 +4,10 @@ Forward runs the layers in order; backward runs them in reverse, each turning dE
 into dE/d(its input) and storing the gradients of its parameters on the way (backpropagation).
 Everything about parameters goes through the protocol of layers.py (params, decay, state).
 The fast path (`fast`, on by default) changes only the order of a ReLU and the max pooling after it
-(`run_order`), and both passes run with numpy's BLAS threads fitted to the cores other processes left
-free (threads.blas_fitted; `fit_threads = False` leaves them alone: OpenBLAS's sums differ in the last bits
-with its number of threads, so a fitted run under a changing load is not the same to the bit).
+(`run_order`). With `fit_threads = True` both passes run with numpy's BLAS threads fitted to the cores
+other processes left free (threads.blas_fitted): much faster on busy cores, but OpenBLAS's sums differ in
+the last bits with its number of threads, so a fitted run under a changing load is not the same to the bit;
+results reproducible from a seed come first, so it is off unless asked for.
 """
 import json
 import os
@@ -25,7 +26,8 @@ class Network:
 
     training = True
     fast = True   # False: the layers run in their own order (see run_order)
-    fit_threads = True   # False: BLAS keeps its threads whatever the load, for runs the same to the bit
+    fit_threads = False  # True: BLAS fitted to the free cores per pass (threads.py): faster on busy cores,
+                         # but the sums then differ in the last bits with the load, so off by default
 
     def __init__(self, layers=()):
         self.layerList = []

@@ -52,7 +52,7 @@ def test_blas_threads_are_fitted_to_the_free_cores_and_put_back(free, inside, op
     assert openblas[1]() == before
 
 
-def test_networks_forward_and_backward_run_with_blas_fitted(openblas, monkeypatch):
+def test_networks_forward_and_backward_run_with_blas_fitted_when_asked(openblas, monkeypatch):
     from layers import FCLayer, ReLULayer
     from network import Network
     seen = []
@@ -68,7 +68,10 @@ def test_networks_forward_and_backward_run_with_blas_fitted(openblas, monkeypatc
     monkeypatch.setattr(threads, '_free_cores', lambda: 1)
     net = Network([FCLayer(4, 3, rng=0), Spy(), FCLayer(3, 2, rng=1)])
     net.backward(net.forward(np.ones((5, 4), np.float32)))
-    assert seen == [1, 1] and openblas[1]() >= 2
+    assert seen == [openblas[1]()] * 2 and seen[0] >= 2   # off by default: the same bits whatever the load
+    net.fit_threads = True
+    net.backward(net.forward(np.ones((5, 4), np.float32)))
+    assert seen[2:] == [1, 1] and openblas[1]() >= 2
 
 
 def test_importing_the_library_starts_no_thread_and_sets_nothing():
@@ -86,7 +89,7 @@ def test_a_network_with_fit_threads_off_leaves_blas_alone(openblas, monkeypatch)
     seen = []
     monkeypatch.setattr(threads, '_free_cores', lambda: 1)
     net = Network([FCLayer(4, 3, rng=0)])
-    net.fit_threads = False
+    assert net.fit_threads is False
     monkeypatch.setattr(FCLayer, 'gradients', lambda self, delta: seen.append(openblas[1]()))
     net.forward(np.ones((5, 4), np.float32))
     net.backward(np.ones((5, 3), np.float32), input_grad=False)
