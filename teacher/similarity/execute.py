@@ -9,6 +9,7 @@ statements (`given`) run too, so names keep their meaning, but what they compute
 and none of it is an output: it is not the student's.
 """
 import ast
+import copy
 
 from teacher.similarity.expressions import Evaluator, State
 
@@ -230,5 +231,8 @@ class Executor(Evaluator):
 
 def _as_load(target):
     """The target of `x op= v` read as an expression."""
-    copy = ast.parse(ast.unparse(target), mode='eval').body
-    return ast.copy_location(copy, target)
+    load = copy.deepcopy(target)
+    for node in ast.walk(load):
+        if hasattr(node, 'ctx'):
+            node.ctx = ast.Load()
+    return load

@@ -10,6 +10,7 @@ student added is inlined where it is called, or is a unit of its own when nothin
 """
 import ast
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -59,17 +60,36 @@ def _body(function):
     return body
 
 
-def given_statements(release_body, body):
-    """ids of the statements of `body` that match the release's, in order."""
-    matcher = difflib.SequenceMatcher(None, [_dump(s) for s in release_body], [_dump(s) for s in body], autojunk=False)
+@functools.lru_cache(maxsize=16)
+def _release(release_text):
+    """({name: (FunctionDef, the dumps of its body)}, (top-level statements, their dumps)), parsed once."""
+    functions, top = release_functions(ast.parse(release_text))
+    lines = release_text.split('\n')
+    return ({name: (_text_of(lines, f), tuple(_dump(s) for s in _body(f))) for name, f in functions.items()},
+            (top, tuple(_dump(s) for s in top)), set(re.findall(r'self\.(\w+)', release_text)))
+
+
+def _text_of(lines, function):
+    """The function's lines, stripped, without blank and comment-only lines: equal texts, equal code."""
+    return '\n'.join(line.strip() for line in lines[function.lineno - 1:function.end_lineno]
+                     if line.strip() and not line.lstrip().startswith('#'))
+
+
+def given_statements(release_dumps, body):
+    """ids of the statements of `body` that match the release's (their dumps), in order."""
+    matcher = difflib.SequenceMatcher(None, release_dumps, [_dump(s) for s in body], autojunk=False)
     return {id(body[j + k]) for _, j, size in matcher.get_matching_blocks() for k in range(size)}
 
 
-def context(release_text, tree, added):
-    """The Context of the submitted module `tree` (see expressions.Context)."""
-    numpy, constants = {}, {}
+def context(release_text, tree, added, attributes):
+    """(the Context of the submitted module `tree` (see expressions.Context), the names its calls target:
+    f(...) and self.f(...))."""
+    numpy, constants, calls = {}, {}, set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Call):
+            func = node.func
+            calls.add(func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else '')
+        elif isinstance(node, ast.Import):
             numpy.update({(a.asname or a.name): 'np' for a in node.names if a.name == 'numpy'})
         elif isinstance(node, ast.ImportFrom) and node.module == 'numpy':
             numpy.update({(a.asname or a.name): 'np.' + a.name for a in node.names if a.name != '*'})
@@ -77,18 +97,7 @@ def context(release_text, tree, added):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and len(node.targets) == 1 \
                 and isinstance(node.targets[0], ast.Name) and node.targets[0].id not in release_text:
             constants[node.targets[0].id] = node.value.value
-    return Context(numpy=numpy, attributes=set(re.findall(r'self\.(\w+)', release_text)),
-                   helpers=dict(added), constants=constants)
-
-
-def called_names(tree):
-    """Names a call targets in the module: f(...) and self.f(...)."""
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            names.add(func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else '')
-    return names
+    return Context(numpy=numpy, attributes=attributes, helpers=dict(added), constants=constants), calls
 
 
 def units(graph, file, release_text, text, todos=()):
@@ -97,17 +106,20 @@ def units(graph, file, release_text, text, todos=()):
 
     SyntaxError when the submitted file cannot be parsed (the caller falls back to tokens)."""
     tree = ast.parse(text)
-    release, release_top = release_functions(ast.parse(release_text))
+    release, (release_top, top_dumps), attributes = _release(release_text)
     mine, top = release_functions(tree)
     added = {name: node for name, node in mine.items() if name not in release}
-    calls = called_names(tree)
-    ctx = context(release_text, tree, {**added, **{n.rsplit('.', 1)[-1]: f for n, f in added.items() if '.' not in n}})
+    helpers = {**added, **{n.rsplit('.', 1)[-1]: f for n, f in added.items() if '.' not in n}}
+    ctx, calls = context(release_text, tree, helpers, attributes)
     found = []
+    lines = text.split('\n')
     for name, function in mine.items():
         if name in release:
-            body = _body(function)
-            given = given_statements(_body(release[name]), body)
-            if len(given) == len(body) == len(_body(release[name])):
+            if release[name][0] == _text_of(lines, function):
+                continue    # as the release has it, to the letter
+            body, release_dumps = _body(function), release[name][1]
+            given = given_statements(release_dumps, body)
+            if len(given) == len(body) == len(release_dumps):
                 continue
             kind = 'todo' if name in todos else 'changed'
         elif name.rsplit('.', 1)[-1] in calls:
@@ -116,7 +128,7 @@ def units(graph, file, release_text, text, todos=()):
             body, given, kind = _body(function), set(), 'added'
             name = '+' + name
         found.append(_run(graph, ctx, file, name, kind, function, given))
-    found += _module_unit(graph, ctx, file, release_top, top)
+    found += _module_unit(graph, ctx, file, top_dumps, top)
     return found
 
 
@@ -130,9 +142,9 @@ def _run(graph, ctx, file, name, kind, function, given):
                 (function.lineno - len(function.decorator_list), function.end_lineno), given_lines)
 
 
-def _module_unit(graph, ctx, file, release_top, top):
+def _module_unit(graph, ctx, file, top_dumps, top):
     """The top-level statements the student added or changed (constants and imports aside), as one unit."""
-    given = given_statements(release_top, top)
+    given = given_statements(top_dumps, top)
     own = [s for s in top if id(s) not in given and not (isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant))]
     if not own:
         return []

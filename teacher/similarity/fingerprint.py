@@ -11,6 +11,7 @@ release's, identifiers as one token `V`, numbers as `N`, in runs of K_TOKENS (`t
 file gets token fingerprints, so a parsed file can still be compared with an unparsed one.
 """
 import difflib
+import functools
 import hashlib
 import io
 import keyword
@@ -71,23 +72,24 @@ def unit_prints(graph, unit, truncated, unit_steps):
     return prints
 
 
+@functools.lru_cache(maxsize=16)
 def _code_lines(text):
     """The file's lines without comments and blank lines, stripped, each with its line number."""
-    lines = []
+    found = []
     for number, line in enumerate(text.split('\n'), 1):
-        code = _without_comment(line).strip()
+        code = _without_comment(line).strip() if '#' in line else line.strip()
         if code:
-            lines.append((number, code))
-    return lines
+            found.append((number, code))
+    return tuple(found)
 
 
 def _without_comment(line):
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(line).readline))
+        tokens = list(tokenize.generate_tokens(io.StringIO(line.strip()).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return line.split('#', 1)[0]
     comment = [t for t in tokens if t.type == tokenize.COMMENT]
-    return line[:comment[0].start[1]] if comment else line
+    return line.strip()[:comment[0].start[1]] if comment else line
 
 
 def student_lines(release_text, text):
