@@ -19,7 +19,7 @@ from teacher.similarity import extract, fingerprint, score
 from teacher.similarity.canon import Graph
 
 BEHAVIOUR = 'behaviour'
-BEHAVIOUR_SHARE = 0.5   # how far the same wrong numbers move a pair's score towards 1
+BEHAVIOUR_SCALE = 0.5 ** 0.5   # one wrong output shared weighs as half a function written alike
 
 
 @dataclass
@@ -123,7 +123,7 @@ def compare(paths, case, references=(), source_dir=None, behaviour=None, thresho
         doc = read_doc(path, release, todos, graph, truncated, skipped, reference)
         if doc is not None:
             doc.wrong = dict((behaviour or {}).get(doc.name, {}))
-            doc.prints[BEHAVIOUR] = dict.fromkeys(doc.wrong, 1.0)
+            doc.prints[BEHAVIOUR] = dict.fromkeys(doc.wrong, BEHAVIOUR_SCALE)
             docs.append(doc)
         if progress:
             progress(f'read {count} of {len(everyone)}')
@@ -138,7 +138,7 @@ def compare(paths, case, references=(), source_dir=None, behaviour=None, thresho
 
 
 def _score(cohort, files, progress):
-    """Weights, each file's scores and the pairs' scores (see score.py), moved up by the behaviour."""
+    """Weights, each file's evidence and the pairs' scores (see score.py)."""
     docs, n = cohort.docs, len(cohort.docs)
     channels = [f'{kind}:{file}' for file in files for kind in ('ast', 'tok')] + [BEHAVIOUR]
     arrays = {c: [np.fromiter(d.prints.get(c, {}), np.uint64) for d in docs] for c in channels}
@@ -147,21 +147,17 @@ def _score(cohort, files, progress):
     cohort.counts = dict(zip(unique.tolist(), counts.tolist()))
     cohort.weight = dict(zip(unique.tolist(), weight.tolist()))
     by_channel = {c: score.shared(arrays[c], scales[c], unique, weight, counts) for c in channels}
-    common, masses = {}, {}
+    common, own = {}, {}
     for file in files:   # a file parsed on both sides compares code, else tokens
         parsed = np.array([file in d.texts and file not in d.fallback for d in docs])
         both = np.outer(parsed, parsed)
-        (ast_common, ast_mass), (tok_common, tok_mass) = by_channel['ast:' + file], by_channel['tok:' + file]
+        (ast_common, ast_own), (tok_common, tok_own) = by_channel['ast:' + file], by_channel['tok:' + file]
         common[file] = np.where(both, ast_common, tok_common)
-        masses[file] = np.where(both, ast_mass[:, None], tok_mass[:, None])   # row i: document i's mass
-    whole = sum(masses.values()) if files else np.zeros((n, n))
-    typical = float(np.median(np.diag(whole)[np.diag(whole) > 0])) if np.any(np.diag(whole) > 0) else 1.0
-    for file in files:
-        cohort.files[file] = score.cosine(common[file], masses[file], masses[file].T, score.SHRINK_FILE * typical)
-    code = score.cosine(sum(common.values()), whole, whole.T, score.SHRINK_WHOLE * typical) if files else whole
-    code = np.max(np.stack([code, *cohort.files.values()]), axis=0)
-    behaviour_common, behaviour_mass = by_channel[BEHAVIOUR]
-    behaviour = score.cosine(behaviour_common, behaviour_mass[:, None], behaviour_mass[None, :], 1.0)
-    cohort.scores = code + (1 - code) * BEHAVIOUR_SHARE * behaviour
+        own[file] = np.where(both, ast_own[:, None], tok_own[:, None])    # row i: document i's own evidence
+        cohort.files[file] = score.pair_score(common[file], own[file])
+    behaviour_common, behaviour_own = by_channel[BEHAVIOUR]
+    whole = score.pair_score(sum(common.values()) + behaviour_common,
+                             sum(own.values()) + behaviour_own[:, None] if files else behaviour_own[:, None])
+    cohort.scores = np.max(np.stack([whole, *cohort.files.values()]), axis=0)
     if progress:
         progress(f'scored {n * (n - 1) // 2} pairs')

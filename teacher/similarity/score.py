@@ -2,19 +2,23 @@
 
 The weight of a fingerprint held by df of the n documents (the cohort's submissions and the
 references) is w = max(0, ln(n / (2·df))): what half the class wrote is worth nothing, what one pair
-shares is worth most. Per channel (a file's code, its tokens, the behaviour), each document is a vector
-of the weights of the fingerprints it holds, each scaled by 1/√(its function's count of fingerprints)
-so that every function the student wrote counts alike, however long its expressions, and a pair's
-score is their cosine, shrunk for documents that hold little:
+shares is worth most (the log of how unlikely it is to be shared by chance). A document's fingerprints
+are scaled by s = 1/√(its function's count of fingerprints), so that each function counts alike however
+long its expressions. The evidence that a and b share is
 
-    cosine(a, b) = Σ_{f ∈ a ∩ b} w_f² / √((A + m)(B + m)),   A = Σ_{f ∈ a} w_f²
+    E(a, b) = Σ_{f ∈ a ∩ b} w_f · s_af · s_bf        (a function written alike adds the mean rarity of its parts)
 
-A pair's score is the larger of its whole submissions' cosine (m = SHRINK_WHOLE · the median
-submission's A) and each file's (m = SHRINK_FILE · the same median): a file alone counts in full only
-when it holds a good share of what a student writes, so one file copied of three is seen, and a small
-file where two students wrote the same two rare lines cannot reach a high score on its own. Only
-fingerprints held by two or more documents can be shared: those columns form a dense (n × k) matrix
-whose product with its transpose gives every pair's shared weight in one BLAS call.
+a sum over functions of how unlikely their sharing is by chance (≈ a log-likelihood ratio). A pair's
+score for one file (compared by tokens when either side cannot be parsed), and for the whole submission
+with the behaviour (wrong outputs shared, each weighing half a function), is
+
+    cosine(a, b) · (1 - exp(-E(a, b) / EVIDENCE)),     cosine(a, b) = E(a, b) / √(E(a, a) · E(b, b))
+
+how much of what they wrote they share, times how sure the shared part makes it: a file with one short
+TODO that two students happened to write alike cannot reach a high score, a file copied whole can. The
+pair's score is the highest of the whole's and each file's, so one file copied of three is seen.
+Only fingerprints held by two or more documents can be shared: those columns form a dense (n × k)
+matrix whose product with its transpose gives every pair's evidence in one BLAS call.
 
 The flag threshold comes from the cohort's own spread: each submission's best score against any other
 (its top score), then median + K · MAD (scaled to a standard deviation), kept within [FLOOR, CEILING],
@@ -22,7 +26,7 @@ so an easy TODO that many solved alike does not flag a class, and a class full o
 """
 import numpy as np
 
-SHRINK_WHOLE, SHRINK_FILE = 0.05, 0.25
+EVIDENCE = 3.0   # nats of shared rarity for a confident match (e^3: 20 times rarer than chance)
 K = 4.0
 FLOOR, CEILING = 0.35, 0.6
 
@@ -36,8 +40,8 @@ def weights(prints, n):
 
 
 def shared(prints, scales, unique, weight, counts):
-    """((n × n) shared weight Σ_{f ∈ a ∩ b} w_f s_af · w_f s_bf, (n,) each document's Σ_{f ∈ a} (w_f s_af)²)
-    of one channel; prints as for `weights`, scales: each fingerprint's factor in its document."""
+    """((n × n) evidence E(a, b) of one channel (see the module's docstring), (n,) each document's E(a, a));
+    prints as for `weights`, scales: each fingerprint's s in its document."""
     n = len(prints)
     totals = np.zeros(n)
     shared_columns = np.flatnonzero((counts >= 2) & (weight > 0))
@@ -47,16 +51,19 @@ def shared(prints, scales, unique, weight, counts):
     for i, (doc, scale) in enumerate(zip(prints, scales)):
         if len(doc):
             where = np.searchsorted(unique, doc)
-            value = weight[where] * scale
+            value = np.sqrt(weight[where]) * scale
             totals[i] = np.sum(value ** 2)
             kept = column[where] >= 0
             matrix[i, column[where][kept]] = value[kept]
     return (matrix @ matrix.T).astype(np.float64), totals
 
 
-def cosine(common, mass_a, mass_b, m):
-    """Shared weight over √((A + m)(B + m)), within [0, 1] (arrays broadcast)."""
-    return np.clip(common / np.sqrt((mass_a + m) * (mass_b + m)), 0.0, 1.0)
+def pair_score(common, own):
+    """cosine × (1 - exp(-E / EVIDENCE)) of each pair: common (n × n) their E(a, b), own (n × n) row i
+    document i's E(i, i) (see the module's docstring)."""
+    norm = np.sqrt(own * own.T)
+    cosine = np.divide(common, norm, out=np.zeros_like(common), where=norm > 0)
+    return np.clip(cosine, 0.0, 1.0) * (1.0 - np.exp(-np.maximum(common, 0.0) / EVIDENCE))
 
 
 def threshold(scores, students):
