@@ -303,7 +303,8 @@ def disguise(answer):
     """The answer's text disguised (see _Disguise), numbers unchanged."""
     tree = ast.parse(answer)
     first = {}   # each name's first use: a local when it is assigned there, else a parameter or global
-    for node in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Name)), key=lambda n: (n.lineno, n.col_offset)):
+    names = (n for n in ast.walk(tree) if isinstance(n, ast.Name))   # in a line, what is read comes before the store
+    for node in sorted(names, key=lambda n: (n.lineno, isinstance(n.ctx, ast.Store), n.col_offset)):
         first.setdefault(node.id, isinstance(node.ctx, ast.Store))
     assigned = sorted(name for name, stored in first.items() if stored)
     tree = _Disguise({name: f'tmp_{i}_{name[::-1]}' for i, name in enumerate(assigned)}).visit(tree)

@@ -165,7 +165,12 @@ class Evaluator:
         return inner.call(function, args, keywords, state)
 
     def _IfExp(self, node, state):
-        return self.graph.node('if', *(self.expr(p, state) for p in (node.test, node.body, node.orelse)))
+        test, body, orelse = node.test, node.body, node.orelse
+        while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test, body, orelse = test.operand, orelse, body
+        if isinstance(test, ast.Constant):   # folded: `x if True else y` is x
+            return self.expr(body if test.value else orelse, state)
+        return self.graph.node('if', *(self.expr(p, state) for p in (test, body, orelse)))
 
     def _Lambda(self, node, state):
         inner = state.copy()
