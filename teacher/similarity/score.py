@@ -1,0 +1,81 @@
+"""Scores of every pair at once: fingerprints weighed by their rarity, shared weight by sparse products.
+
+The weight of a fingerprint held by df of the n documents (the cohort's submissions and the
+references) is w = max(0, ln(n / (2·df))): what half the class wrote is worth nothing, what one pair
+shares is worth most (the log of how unlikely it is to be shared by chance). A document's fingerprints
+are scaled by s = 1/√(its function's count of fingerprints), so that each function counts alike however
+long its expressions. The evidence that a and b share is
+
+    E(a, b) = Σ_{f ∈ a ∩ b} w_f · s_af · s_bf        (a function written alike adds the mean rarity of its parts)
+
+a sum over functions of how unlikely their sharing is by chance (≈ a log-likelihood ratio). A pair's
+score for one file (compared by tokens when either side cannot be parsed), and for the whole submission
+with the behaviour (wrong outputs shared, each weighing half a function), is
+
+    cosine(a, b) · (1 - exp(-E(a, b) / EVIDENCE)),     cosine(a, b) = E(a, b) / √(E(a, a) · E(b, b))
+
+how much of what they wrote they share, times how sure the shared part makes it: a file with one short
+TODO that two students happened to write alike cannot reach a high score, a file copied whole can. The
+pair's score is the highest of the whole's and each file's, so one file copied of three is seen.
+Only fingerprints held by two or more documents can be shared: those columns form a dense (n × k)
+matrix whose product with its transpose gives every pair's evidence in one BLAS call.
+
+The flag threshold comes from the cohort's own spread: each submission's best score against any other
+(its top score), then median + K · MAD (scaled to a standard deviation), kept within [FLOOR, CEILING],
+so an easy TODO that many solved alike does not flag a class, and a class full of copies still flags.
+"""
+import numpy as np
+
+EVIDENCE = 3.0   # nats of shared rarity for a confident match (e^3: 20 times rarer than chance)
+K = 4.0
+FLOOR, CEILING = 0.35, 0.6
+
+
+def weights(prints, n):
+    """(sorted unique fingerprints, their weights, their document counts) of the documents' `prints`
+    (a list of arrays of uint64, each without repeats)."""
+    every = np.concatenate(prints) if prints else np.zeros(0, np.uint64)
+    unique, counts = np.unique(every, return_counts=True)
+    return unique, np.maximum(0.0, np.log(n / (2.0 * counts))), counts
+
+
+def shared(prints, scales, unique, weight, counts):
+    """((n × n) evidence E(a, b) of one channel (see the module's docstring), (n,) each document's E(a, a));
+    prints as for `weights`, scales: each fingerprint's s in its document."""
+    n = len(prints)
+    totals = np.zeros(n)
+    shared_columns = np.flatnonzero((counts >= 2) & (weight > 0))
+    column = np.full(len(unique), -1, np.int64)
+    column[shared_columns] = np.arange(len(shared_columns))
+    matrix = np.zeros((n, len(shared_columns)), np.float32)
+    for i, (doc, scale) in enumerate(zip(prints, scales)):
+        if len(doc):
+            where = np.searchsorted(unique, doc)
+            value = np.sqrt(weight[where]) * scale
+            totals[i] = np.sum(value ** 2)
+            kept = column[where] >= 0
+            matrix[i, column[where][kept]] = value[kept]
+    return (matrix @ matrix.T).astype(np.float64), totals
+
+
+def pair_score(common, own):
+    """cosine × (1 - exp(-E / EVIDENCE)) of each pair: common (n × n) their E(a, b), own (n × n) row i
+    document i's E(i, i) (see the module's docstring)."""
+    norm = np.sqrt(own * own.T)
+    cosine = np.divide(common, norm, out=np.zeros_like(common), where=norm > 0)
+    return np.clip(cosine, 0.0, 1.0) * (1.0 - np.exp(-np.maximum(common, 0.0) / EVIDENCE))
+
+
+def threshold(scores, students):
+    """(threshold, how it was set) from the (n × n) pair scores of the cohort; `students`: their indices
+    (the references are not a cohort's)."""
+    others = scores.copy()
+    np.fill_diagonal(others, 0.0)
+    top = others[list(students)].max(axis=1) if len(scores) > 1 else np.zeros(len(students))
+    if len(top) < 3:
+        return CEILING, f'{CEILING:g}, the ceiling: {len(top)} submissions are too few for a spread'
+    median = float(np.median(top))
+    mad = 1.4826 * float(np.median(np.abs(top - median)))
+    value = float(np.clip(median + K * mad, FLOOR, CEILING))
+    return value, (f'{value:.3f} = median {median:.3f} + {K:g} × MAD {mad:.3f} of each submission\'s top score, '
+                   f'kept within [{FLOOR:g}, {CEILING:g}]')
