@@ -11,8 +11,9 @@ student). The tools, each on the same submissions:
   (`copydetect`), and file by file as a teacher runs it on the folders (`copydetect files`: same-name
   files only, the pair's score its most similar file); flagged above its display threshold, 0.33;
 - Dolos (@dodona/dolos-lib, bench/dolos/analyze.mjs): `Dolos.analyzePaths(files, template)`, each
-  submission's three files as one file and the release's as the template; flagged from its web view's
-  default cut-off, 0.75.
+  submission's three files as one file and the release's as the template (`dolos`), and without the
+  template (`dolos no template`); flagged at its web view's default cut-off, 0.75 (the view then moves
+  it to a value it guesses from the spread of the scores; that guess is not reproduced here).
 Printed: ROC AUC over every pair (copied pairs against honest ones, ties counted half), precision and
 recall at each tool's threshold, recall per kind of disguise, and where the worst-ranked copied pair
 stands against the best-ranked honest pair.
@@ -35,7 +36,7 @@ from similarity_corpus import FILES  # noqa: E402
 from similarity_disguise import build_corpus  # noqa: E402
 
 DOLOS = os.path.join(HERE, 'bench', 'dolos')
-THRESHOLDS = {'copydetect': 0.33, 'copydetect files': 0.33, 'dolos': 0.75}
+THRESHOLDS = {'copydetect': 0.33, 'dolos': 0.75}
 
 
 def corpus(args, work):
@@ -110,10 +111,11 @@ def run_copydetect(subs, release, work, by_file=False):
     return pairs, f'display threshold {THRESHOLDS["copydetect"]}'
 
 
-def run_dolos(subs, release, work):
-    paths = joined(subs, os.path.join(work, 'dolos'))
-    template = next(iter(joined({'release': release}, os.path.join(work, 'dolos-template'))))
-    out = os.path.join(work, 'dolos.json')
+def run_dolos(subs, release, work, template=True):
+    folder = os.path.join(work, 'dolos' if template else 'dolos-plain')
+    paths = joined(subs, os.path.join(folder, 'subs'))
+    template = next(iter(joined({'release': release}, os.path.join(folder, 'template')))) if template else '-'
+    out = os.path.join(folder, 'dolos.json')
     subprocess.run(['node', os.path.join(DOLOS, 'analyze.mjs'), out, template, *paths], cwd=DOLOS, check=True,
                    stdout=subprocess.DEVNULL)
     with open(out, encoding='utf-8') as handle:
@@ -126,7 +128,8 @@ def run_dolos(subs, release, work):
 
 TOOLS = {'project': run_project, 'copydetect': run_copydetect,
          'copydetect files': lambda subs, release, work: run_copydetect(subs, release, work, by_file=True),
-         'dolos': run_dolos}
+         'dolos': run_dolos,
+         'dolos no template': lambda subs, release, work: run_dolos(subs, release, work, template=False)}
 
 
 def auc(positive, negative):
