@@ -6,7 +6,8 @@ the student's code goes to a worker holding the submission, in a sandbox (sandbo
 and only data comes back, so what the submission does cannot reach the verdict. Several submissions
 are graded at once, each worker as its own uid. The inputs are drawn from a seed chosen now. The
 teacher's own files are graded alongside as the reference: they fix which tests exist and must earn
-full marks. DIR gets grades.csv and one feedback file per submission (feedback.py).
+full marks. DIR gets grades.csv and one feedback file per submission (feedback.py), and (unless
+--no-similarity) similarity.csv and similarity.html (teacher.similarity), with the wrong outputs shared.
 
 Without a working sandbox (sandbox.support() says which piece is missing) grading refuses to start
 unless the teacher passes --no-sandbox: the workers are then plain processes that see and reach what
@@ -26,6 +27,7 @@ from teacher import sandbox
 from teacher.feedback import score, write_outputs
 from teacher.intake import read_submission
 from teacher.run import ROOT, Limits, Template, run_submission
+from teacher.similarity import report as similarity_report
 
 # The one place points are declared: case -> {test file::test function: points}. The instances of a
 # parametrized test share its points (each passing instance earns its share). Only these files run.
@@ -120,12 +122,13 @@ def run_notes(support):
 
 
 def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=ROOT, work=None, no_sandbox=False,
-          seed=None):
+          seed=None, similarity=True):
     """Grade every submission; write DIR/grades.csv and the feedback files; (rows, problems).
 
     work: where the submissions' folders are made (default: the system's temporary folder).
     no_sandbox: run the workers as plain processes (else NoSandbox when the sandbox cannot be built).
     seed: of the tests' inputs (default: drawn now).
+    similarity: also write DIR/similarity.csv and .html (teacher.similarity, with the wrong outputs shared).
     """
     support = None if no_sandbox else sandbox.support()
     if support is not None and not support.usable:
@@ -164,6 +167,8 @@ def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=ROOT, w
     for row in rows:
         row['notes'] = f'{notes}; inputs drawn from seed {seed}'
     write_outputs(out, case, POINTS[case], rows)
+    if similarity:
+        similarity_report.after_grading(out, case, submissions, reference, done[1:], source_dir)
     return rows, problems
 
 
@@ -180,6 +185,7 @@ def main(argv=None):
     parser.add_argument('--output-mb', type=int, default=Limits.output_mb)
     parser.add_argument('--no-sandbox', action='store_true',
                         help='run the submissions\' code without the sandbox (when it cannot be built here)')
+    parser.add_argument('--no-similarity', action='store_true', help='skip similarity.csv and similarity.html')
     args = parser.parse_args(argv)
     missing = [path for path in args.submissions if not os.path.exists(path)]
     if missing:
@@ -188,7 +194,8 @@ def main(argv=None):
     support = None if args.no_sandbox else sandbox.support()
     print(f'teacher.grade: {run_notes(support)}', file=sys.stderr)
     try:
-        rows, problems = grade(args.submissions, args.case, args.out, limits, args.jobs, no_sandbox=args.no_sandbox)
+        rows, problems = grade(args.submissions, args.case, args.out, limits, args.jobs, no_sandbox=args.no_sandbox,
+                               similarity=not args.no_similarity)
     except NoSandbox as error:
         print(f'teacher.grade: refusing to grade: {error}', file=sys.stderr)
         return 2

@@ -12,7 +12,8 @@ appears in the child's argv, environment or files.
 Each record is one line, `json([seq, kind, name, outcome, message]) TAB hmac-sha256(key, json)`,
 written to an inherited file descriptor: kind is 'collect' (a test file is about to be imported),
 'collected' (its outcome), 'item' (a test was collected), 'start' (a test is about to run), 'result'
-(its outcome), 'note' (something the worker's side reported, in message) or 'finished'.
+(its outcome), 'note' (something the worker's side reported, in message), 'digest' (a probe's outputs
+as digests, for the similarity report: teacher/similarity/behaviour.py) or 'finished'.
 A per-test (and per-import) timer raises GradeTimeout in the running code.
 """
 import hashlib
@@ -51,6 +52,7 @@ class Recorder:
         self._skip = set(skip)
         self._reports = []
         self._seed, self._worker, self._remote = seed, worker, None
+        self._test = ''
 
     def pytest_configure(self, config):
         config.option.grade_seed = self._seed
@@ -68,7 +70,8 @@ class Recorder:
         self._remote = remote.RemoteProbes(
             limits=sandbox.Limits(**settings.pop('limits')), support=support and sandbox.Support(**support),
             note=lambda text: self._write('note', message=text), **settings)
-        probes.use(self._remote)
+        from teacher.similarity import behaviour   # what each probe returned, as digests, for the similarity report
+        probes.use(behaviour.recording(self._remote, lambda probe, text: self._write('digest', self._test, probe, text)))
         self._remote.start()
 
     def _write(self, kind, name='', outcome='', message=''):
@@ -100,7 +103,7 @@ class Recorder:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item):
-        self._reports = []
+        self._reports, self._test = [], item.nodeid
         self._write('start', item.nodeid)
         self._alarm(self._timeout)
         yield

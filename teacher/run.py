@@ -54,6 +54,7 @@ class Run:
     suspect: bool = False     # records that fail their signature or sequence: maybe another's doing
     output_tail: str = ''
     seconds: float = 0.0      # wall-clock time of the run, all attempts
+    digests: list = field(default_factory=list)   # (test, probe, digests of its outputs): teacher/similarity/behaviour.py
 
 
 class Template:
@@ -257,6 +258,8 @@ def _take(records, ending, skip, ignore, run):
             current = None
             run.outcomes.setdefault(name, (outcome, message))
             skip.add(name)
+        elif kind == 'digest':
+            run.digests.append((name, outcome, message))
         elif kind == 'note':
             if message not in run.notes:
                 run.notes.append(message)

@@ -272,7 +272,8 @@ def test_grades_csv_and_feedback_files(graded):
     assert [row['name'] for row in table] == [row['name'] for row in rows.values()]
     assert list(table[0])[:3] == ['name', 'score', 'max'] and list(table[0])[3:-2] == list(grade.POINTS[1])
     assert list(table[0])[-2:] == ['flags', 'notes'] and 'inputs drawn from seed' in table[0]['notes']
-    assert sorted(os.listdir(out)) == sorted(['grades.csv'] + [row['name'] + '.txt' for row in rows.values()])
+    assert sorted(os.listdir(out)) == sorted(['grades.csv', 'similarity.csv', 'similarity.html']
+                                             + [row['name'] + '.txt' for row in rows.values()])
     zipped = (out / 'zipped.txt').read_text()
     assert 'Refused: ../../escape.py' in zipped and 'Ignored (not files of this case): zipped/notes.txt' in zipped
     assert not (out.parent.parent / 'escape.py').exists()

@@ -51,7 +51,7 @@ def sentence(cohort, a, b, detailed=True):
         parts.append(f'little in common: the closest file, {best}, scores {files[best]:.2f}')
     else:
         parts.append(_code_part(cohort, a, b, best, files[best]))
-    parts += _behaviour_part(da, db)
+    parts += _behaviour_part(cohort, da, db)
     parts += [f'{d.name.removeprefix("reference:")}\'s {f} could not be parsed ({why}): compared by its tokens'
               for d in (da, db) for f, why in sorted(d.fallback.items()) if f == best]
     if db.reference or da.reference:
@@ -80,10 +80,12 @@ def _unit_words(match, first):
     return words
 
 
-def _behaviour_part(da, db):
-    shared = sorted(da.wrong.keys() & db.wrong.keys())
-    if not shared:
-        return []
-    said = sorted({da.wrong[fp] for fp in shared})
-    more = f' (and {len(said) - 2} more)' if len(said) > 2 else ''
-    return ['both ' + ' and '.join(said[:2]) + more]
+def _behaviour_part(cohort, da, db):
+    """'both return the same wrong dx from activation_backward for the same input (test_a, test_b)',
+    for the wrong outputs the two share that fewer than half the class share."""
+    shared = [fp for fp in da.wrong.keys() & db.wrong.keys() if cohort.weight.get(fp, 0.0) > 0]
+    tests = {}
+    for fp in shared:
+        what, _, test = da.wrong[fp].rpartition(' (')
+        tests.setdefault(what, set()).add(test.rstrip(')'))
+    return [f'both {what} ({", ".join(sorted(names))})' for what, names in sorted(tests.items())]

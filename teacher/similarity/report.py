@@ -74,3 +74,14 @@ def write_reports(paths, case, out, references=(), threshold=None, behaviour=Non
     write_csv(out, cohort, found)
     report_html.write_html(out, cohort, found, groups(cohort, found))
     return cohort, found
+
+
+def after_grading(out, case, paths, reference_run, graded, source_dir=None):
+    """teacher.grade's similarity report: the submissions at `paths` compared, with the wrong outputs
+    they share (graded: [(intake or None, run)], the teacher's reference run first excluded)."""
+    from teacher.similarity.behaviour import wrong_outputs
+    runs = {intake.name: run.digests for intake, run in graded if intake is not None}
+    failed = {intake.name: {test for test, (outcome, _) in run.outcomes.items() if outcome == 'failed'}
+              for intake, run in graded if intake is not None}
+    behaviour = wrong_outputs(reference_run.digests, runs, failed)
+    return write_reports(paths, case, out, behaviour=behaviour, source_dir=source_dir)

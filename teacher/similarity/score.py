@@ -12,10 +12,11 @@ a sum over functions of how unlikely their sharing is by chance (≈ a log-likel
 score for one file (compared by tokens when either side cannot be parsed), and for the whole submission
 with the behaviour (wrong outputs shared, each weighing half a function), is
 
-    cosine(a, b) · (1 - exp(-E(a, b) / EVIDENCE)),     cosine(a, b) = E(a, b) / √(E(a, a) · E(b, b))
+    cosine(a, b) · (1 - exp(-E(a, b) / λ)),   cosine(a, b) = E(a, b) / √(E(a, a) · E(b, b)),   λ = EVIDENCE · ln P
 
 how much of what they wrote they share, times how sure the shared part makes it: a file with one short
-TODO that two students happened to write alike cannot reach a high score, a file copied whole can. The
+TODO that two students happened to write alike cannot reach a high score, a file copied whole can. Among
+P pairs the closest honest pair shares about ln P nats by chance, so λ grows with ln P. The
 pair's score is the highest of the whole's and each file's, so one file copied of three is seen.
 Only fingerprints held by two or more documents can be shared: those columns form a dense (n × k)
 matrix whose product with its transpose gives every pair's evidence in one BLAS call.
@@ -26,9 +27,9 @@ so an easy TODO that many solved alike does not flag a class, and a class full o
 """
 import numpy as np
 
-EVIDENCE = 3.0   # nats of shared rarity for a confident match (e^3: 20 times rarer than chance)
+EVIDENCE = 0.6   # λ per nat of ln(pairs): among P pairs, chance alone makes a pair e^(ln P) = P times rarer
 K = 4.0
-FLOOR, CEILING = 0.35, 0.6
+FLOOR, CEILING = 0.35, 0.75
 
 
 def weights(prints, n):
@@ -58,12 +59,18 @@ def shared(prints, scales, unique, weight, counts):
     return (matrix @ matrix.T).astype(np.float64), totals
 
 
-def pair_score(common, own):
-    """cosine × (1 - exp(-E / EVIDENCE)) of each pair: common (n × n) their E(a, b), own (n × n) row i
-    document i's E(i, i) (see the module's docstring)."""
+def evidence_scale(pairs):
+    """λ, the nats of shared rarity for a confident match among `pairs` pairs: EVIDENCE · ln(pairs), at
+    least EVIDENCE · ln 10. The more pairs, the more alike the closest honest pair by chance."""
+    return EVIDENCE * np.log(max(pairs, 10))
+
+
+def pair_score(common, own, scale):
+    """cosine × (1 - exp(-E / λ)) of each pair: common (n × n) their E(a, b), own (n × n) row i
+    document i's E(i, i) (see the module's docstring), scale λ (evidence_scale)."""
     norm = np.sqrt(own * own.T)
     cosine = np.divide(common, norm, out=np.zeros_like(common), where=norm > 0)
-    return np.clip(cosine, 0.0, 1.0) * (1.0 - np.exp(-np.maximum(common, 0.0) / EVIDENCE))
+    return np.clip(cosine, 0.0, 1.0) * (1.0 - np.exp(-np.maximum(common, 0.0) / scale))
 
 
 def threshold(scores, students):
