@@ -175,7 +175,7 @@ def table(results, truth):
     def row(label, cell):
         lines.append(f'| {label} | ' + ' | '.join(cell(results[t]) for t in tools) + ' |')
     row('threshold', lambda r: r['threshold'])
-    row('ROC AUC', lambda r: f'{r["auc"]:.3f}')
+    row('ROC AUC', lambda r: f'{r["auc"]:.4f}')
     row('precision at the threshold', lambda r: f'{r["precision"]:.2f} ({r["hits"]}/{r["flagged"]})')
     row('recall at the threshold', lambda r: f'{r["recall"]:.2f} ({r["hits"]}/{r["copies"]})')
     row('honest pairs flagged', lambda r: f'{r["honest flagged"]} of {r["honest pairs"]}')
