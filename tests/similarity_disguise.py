@@ -427,6 +427,9 @@ def build_corpus(out, honest=60, copies=3, seed=0, wrong_rate=0.03, kinds=('verb
     (styles and TODO comments) and applies the disguise to every answer ('one_file': the victim's
     answers in one case file, the copier's own in the others). Names are shuffled, so a name says
     nothing. With check, every copy but 'one_file' is probed against its victim (numbers kept)."""
+    if honest < copies * len(kinds):
+        raise ValueError(f'build_corpus: {copies} copies of each of {len(kinds)} kinds need as many honest '
+                         f'students to copy from, {copies * len(kinds)}; honest={honest}')
     rng = np.random.default_rng(seed)
     release = make_release(os.path.join(out, 'release'))
     answers = load_answers()

@@ -1,8 +1,11 @@
 """The similarity corpus (tests/similarity_corpus.py) and its disguises (tests/similarity_disguise.py):
 every honest answer computes what the project's solution computes, every wrong one does not, and every
 disguise keeps the numbers of the answer it disguises."""
+import csv
 import filecmp
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -83,3 +86,26 @@ def test_a_corpus_is_reproducible_and_its_honest_students_differ(tmp_path):
     assert len(texts) == len(honest)
     victim, copy, _, file = truth['copied'][2]
     assert (subs / copy / file).read_text() != (subs / victim / file).read_text()
+
+
+@pytest.mark.slow
+def test_the_detector_meets_the_issues_acceptance_on_the_corpus(tmp_path):
+    """Issue 26: every disguised copy above every honest pair, no honest pair flagged, every copy flagged
+    (the heavy ones and one file of three included), and a one-file copy's evidence names its file."""
+    truth = disguises.build_corpus(str(tmp_path / 'corpus'), honest=50, copies=3, seed=1, check=False)
+    subs = [str(tmp_path / 'corpus' / 'subs' / name) for name in truth['names']]
+    subprocess.run([sys.executable, '-m', 'teacher.similarity', *subs, '--case', '2', '--out', str(tmp_path / 'out')],
+                   cwd=corpus.ROOT, check=True, capture_output=True)
+    with open(tmp_path / 'out' / 'similarity.csv', encoding='utf-8', newline='') as handle:
+        rows = {frozenset((row['a'], row['b'])): row for row in csv.DictReader(handle)}
+    copied = {frozenset(c[:2]): c for c in truth['copied']}
+    honest = [row for pair, row in rows.items() if pair not in copied]
+    assert len(rows) == len(subs) * (len(subs) - 1) // 2
+    assert [row for row in honest if row['flagged'] == '1'] == []
+    best_honest = max(float(row['score']) for row in honest)
+    missed = [(kind, file, rows[pair]['score']) for pair, (_, _, kind, file) in copied.items()
+              if float(rows[pair]['score']) <= best_honest or rows[pair]['flagged'] != '1']
+    assert not missed, (best_honest, missed)
+    for pair, (_, _, kind, file) in copied.items():
+        if kind == 'one_file':
+            assert file in rows[pair]['evidence']
