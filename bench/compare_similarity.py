@@ -201,9 +201,9 @@ def main(argv=None):
         work = os.path.abspath(args.keep or temporary)
         os.makedirs(work, exist_ok=True)
         release, subs, truth = corpus(args, work)
-        honest = len(subs) - len(truth['copied'])
-        print(f'corpus: {len(subs)} submissions ({honest} honest, {len(truth["copied"])} copies), '
-              f'{len(subs) * (len(subs) - 1) // 2} pairs')
+        copies = len({c[1] for c in truth['copied']})
+        print(f'corpus: {len(subs)} submissions ({len(subs) - copies} honest, {copies} copies; '
+              f'{len(truth["copied"])} copied pairs), {len(subs) * (len(subs) - 1) // 2} pairs')
         results = {}
         for tool in args.tools.split(','):
             start = time.monotonic()
