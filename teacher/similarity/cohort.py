@@ -131,7 +131,7 @@ def compare(paths, case, references=(), source_dir=None, behaviour=None, thresho
     _score(cohort, list(release), progress)
     students = [i for i, d in enumerate(docs) if not d.reference]
     cohort.pairs = [(i, j) for i, j in combinations(range(len(docs)), 2) if not docs[j].reference or not docs[i].reference]
-    cohort.threshold, cohort.threshold_how = score.threshold(cohort.scores, students)
+    cohort.threshold, cohort.threshold_how = score.threshold(cohort.scores, students, len(cohort.pairs))
     if threshold is not None:
         cohort.threshold, cohort.threshold_how = threshold, f'{threshold:g}, given with --threshold'
     return cohort
