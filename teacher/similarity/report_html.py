@@ -25,8 +25,8 @@ table.side{width:100%;table-layout:fixed;border-collapse:collapse}
 table.side th{text-align:left;font-size:13px;background:#f3f3f3;padding:2px 6px}
 table.side td{vertical-align:top;width:50%;padding:0;border:1px solid #e3e3e3}
 pre.code{margin:0;overflow-x:auto;font:12px/18px ui-monospace,Menlo,Consolas,monospace}
-pre.code span{display:block;height:18px;white-space:pre;padding:0 6px}
-.n{color:#999;user-select:none}.given{color:#aaa}.match{background:#fff3b0}.rare{background:#ffc98a}
+pre.code>span{display:block;min-width:max-content;height:18px;white-space:pre;padding:0 6px}
+.n{display:inline;color:#999;user-select:none}.given{color:#aaa}.match{background:#fff3b0}.rare{background:#ffc98a}
 .legend span{padding:0 6px;margin-right:8px}.note{color:#555;font-size:13px}
 table.list{border-collapse:collapse}table.list td,table.list th{padding:2px 8px;border-bottom:1px solid #eee;text-align:left}
 """
@@ -67,7 +67,7 @@ def _pair(cohort, row):
     units = [_unit(cohort, row, m) for m in evidence.matches(cohort, row.a, row.b)[:SHOWN_UNITS]]
     units += [_tokens(cohort, row, f) for f in sorted(set(a.fallback) | set(b.fallback)) if f in a.texts and f in b.texts]
     body = ''.join(units) or '<p class="note">No function in common to show.</p>'
-    return (f'<details class="pair{" flagged" if row.flagged else ""}"><summary><span class="score">{row.score:.2f}</span> '
+    return (f'<details class="pair{" flagged" if row.flagged else ""}"{" open" if row.flagged else ""}><summary><span class="score">{row.score:.2f}</span> '
             f'<span class="names">{html.escape(a.name)} — {html.escape(b.name)}</span>: '
             f'<span class="evidence">{html.escape(row.evidence)}</span></summary>{body}</details>')
 
