@@ -15,7 +15,8 @@ FC_GRADIENTS = [   # one value, spelled as students do
     "self.grad_W = self.Input.T @ delta\nself.grad_b = delta.sum(axis=0, keepdims=True)",
     "x = self.Input\nunused = x * 2   # a dead line\ng = np.dot(np.transpose(x), delta)\n"
     "self.grad_b = np.sum(delta, 0, keepdims=True)\nself.grad_W = g",
-    "self.grad_b = np.add.reduce(delta, axis=0, keepdims=True)\nself.grad_W = np.einsum('ni,no->io', self.Input, delta)",
+    "self.grad_b = np.add.reduce(delta, axis=0, keepdims=True)\n"
+    "self.grad_W = np.einsum('ni,no->io', self.Input, delta)",
     "self.grad_W = np.matmul(self.Input.T, delta)\nb = delta.sum(0)\nself.grad_b = b[:, None].T if False else "
     "delta.sum(axis=0, keepdims=True)",
 ]

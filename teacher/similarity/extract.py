@@ -147,7 +147,8 @@ def _run(graph, ctx, file, name, kind, function, given):
 def _module_unit(graph, ctx, file, top_dumps, top):
     """The top-level statements the student added or changed (constants and imports aside), as one unit."""
     given = given_statements(top_dumps, top)
-    own = [s for s in top if id(s) not in given and not (isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant))]
+    own = [s for s in top if id(s) not in given
+           and not (isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant))]
     if not own:
         return []
     module = ast.FunctionDef(name=MODULE, args=ast.arguments([], [], None, [], [], None, []), body=top,
