@@ -185,3 +185,13 @@ def test_a_file_that_cannot_be_parsed_is_compared_by_its_tokens_and_said(tmp_pat
     found = pair(rows, 's0', 'broken')
     assert found.flagged and 'could not be parsed (SyntaxError at line' in found.evidence
     assert 'compared by its tokens' in found.evidence
+
+
+def test_three_who_share_are_a_group(tmp_path, release):
+    subs = {**honest(release, 14), 'copyA': student(release, 0, disguised), 'copyB': student(release, 0)}
+    cohort, rows = run(tmp_path, subs)
+    from teacher.similarity.report import groups
+    found = groups(cohort, sorted(rows.values(), key=lambda r: -r.score))
+    assert [sorted(cohort.docs[i].name for i in group) for group in found] == [['copyA', 'copyB', 's0']]
+    page = (tmp_path / 'out' / 'similarity.html').read_text()
+    assert 'Groups of three or more (1)' in page and '3 submissions: s0, copyA, copyB' in page
