@@ -106,9 +106,14 @@ TEXT = {   # key -> {lang: text}; {placeholders} are filled by readme()
               '.git 和 *.gz 文件会被跳过。'},
     'handin_after': {
         'en': 'Nothing else is graded; your feedback lists the other files it saw as ignored. Your teacher '
-              'says whether report_out/report.pdf goes with them.',
+              'says whether report_out/report.pdf goes with them. No plagiarism: write your own code. The '
+              'submissions are compared with one another (and with solutions found online) on what each '
+              'student wrote, renamed, reordered or respelled as it may be; a close match makes your teacher '
+              'look at both.',
         'zh': '其他文件都不评分；评分反馈会把看到的其他文件列为 "ignored"。是否同时提交 '
-              'report_out/report.pdf，请听老师的安排。'},
+              'report_out/report.pdf，请听老师的安排。禁止抄袭：代码须由你自己编写。所有提交会相互比较'
+              '（也会与网上能找到的答案比较），比较的是每位同学自己写的内容，改名、调换顺序或换一种写法都一样；'
+              '高度相似的提交会由老师查看双方的代码。'},
 }
 
 

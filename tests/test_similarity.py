@@ -15,7 +15,8 @@ FC_GRADIENTS = [   # one value, spelled as students do
     "self.grad_W = self.Input.T @ delta\nself.grad_b = delta.sum(axis=0, keepdims=True)",
     "x = self.Input\nunused = x * 2   # a dead line\ng = np.dot(np.transpose(x), delta)\n"
     "self.grad_b = np.sum(delta, 0, keepdims=True)\nself.grad_W = g",
-    "self.grad_b = np.add.reduce(delta, axis=0, keepdims=True)\nself.grad_W = np.einsum('ni,no->io', self.Input, delta)",
+    "self.grad_b = np.add.reduce(delta, axis=0, keepdims=True)\n"
+    "self.grad_W = np.einsum('ni,no->io', self.Input, delta)",
     "self.grad_W = np.matmul(self.Input.T, delta)\nb = delta.sum(0)\nself.grad_b = b[:, None].T if False else "
     "delta.sum(axis=0, keepdims=True)",
 ]
@@ -109,7 +110,7 @@ def test_the_same_todos_left_unfinished_are_not_a_copy(tmp_path, release):
             ('criterion.py', 'EuclideanLossLayer.forward'), ('criterion.py', 'EuclideanLossLayer.backward')}
     lazy = [{**CLASS[k], 'picks': {key: None if key in left else style for key, style in CLASS[k]['picks'].items()}}
             for k in (1, 2)]
-    subs = {**honest(release), 'lazy1': similarity_corpus.submission_texts(release, lazy[0]),
+    subs = {**honest(release, but=(1, 2)), 'lazy1': similarity_corpus.submission_texts(release, lazy[0]),
             'lazy2': similarity_corpus.submission_texts(release, lazy[1])}
     subs['release1'] = subs['release2'] = {f: read(os.path.join(release, f)) for f in similarity_corpus.FILES}
     cohort, rows = run(tmp_path, subs)
@@ -184,3 +185,13 @@ def test_a_file_that_cannot_be_parsed_is_compared_by_its_tokens_and_said(tmp_pat
     found = pair(rows, 's0', 'broken')
     assert found.flagged and 'could not be parsed (SyntaxError at line' in found.evidence
     assert 'compared by its tokens' in found.evidence
+
+
+def test_three_who_share_are_a_group(tmp_path, release):
+    subs = {**honest(release, 14), 'copyA': student(release, 0, disguised), 'copyB': student(release, 0)}
+    cohort, rows = run(tmp_path, subs)
+    from teacher.similarity.report import groups
+    found = groups(cohort, sorted(rows.values(), key=lambda r: -r.score))
+    assert [sorted(cohort.docs[i].name for i in group) for group in found] == [['copyA', 'copyB', 's0']]
+    page = (tmp_path / 'out' / 'similarity.html').read_text()
+    assert 'Groups of three or more (1)' in page and '3 submissions: s0, copyA, copyB' in page

@@ -34,3 +34,12 @@ def test_grading_writes_the_report_and_names_the_same_wrong_gradient(tmp_path):
         perfect = {row['name'] for row in csv.DictReader(handle) if float(row['score']) == float(row['max'])}
     assert perfect and not any('same wrong' in row['evidence'] for key, row in rows.items() if perfect & set(key))
     assert (tmp_path / 'out' / 'similarity.html').exists()
+
+
+def test_no_similarity_is_passed_on_and_the_report_is_on_by_default(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(grade, 'grade', lambda *args, **kwargs: seen.append(kwargs) or ([], []))
+    monkeypatch.setattr(grade.sandbox, 'support', lambda: None)
+    for flags in ([], ['--no-similarity']):
+        assert grade.main([str(tmp_path), '--case', '2', '--out', str(tmp_path / 'out'), '--no-sandbox', *flags]) == 0
+    assert [kwargs['similarity'] for kwargs in seen] == [True, False]

@@ -33,7 +33,8 @@ class Progress:
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m teacher.similarity',
                                      description='Compare what the students of a case wrote, pair by pair.')
-    parser.add_argument('submissions', nargs='+', metavar='SUBMISSION', help='folders or .zip files, as teacher.grade takes')
+    parser.add_argument('submissions', nargs='+', metavar='SUBMISSION',
+                        help='folders or .zip files, as teacher.grade takes')
     parser.add_argument('--case', type=int, choices=CASES, required=True)
     parser.add_argument('--out', required=True, metavar='DIR', help='gets similarity.csv and similarity.html')
     parser.add_argument('--reference', nargs='+', default=[], metavar='DIR',

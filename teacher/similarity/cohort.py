@@ -47,7 +47,7 @@ class Cohort:
     weight: dict = field(default_factory=dict)     # fingerprint -> its weight
     files: dict = field(default_factory=dict)      # file -> (n × n) scores
     scores: np.ndarray = None                      # (n × n) pair scores
-    pairs: list = field(default_factory=list)      # (i, j) compared: submissions among themselves, each with each reference
+    pairs: list = field(default_factory=list)      # (i, j) compared: submissions together, each with each reference
     threshold: float = 0.0
     threshold_how: str = ''
     release: dict = field(default_factory=dict)    # file -> the release's text
@@ -130,8 +130,9 @@ def compare(paths, case, references=(), source_dir=None, behaviour=None, thresho
     cohort = Cohort(case, docs, skipped, graph, release=release)
     _score(cohort, list(release), progress)
     students = [i for i, d in enumerate(docs) if not d.reference]
-    cohort.pairs = [(i, j) for i, j in combinations(range(len(docs)), 2) if not docs[j].reference or not docs[i].reference]
-    cohort.threshold, cohort.threshold_how = score.threshold(cohort.scores, students)
+    cohort.pairs = [(i, j) for i, j in combinations(range(len(docs)), 2)
+                    if not docs[j].reference or not docs[i].reference]
+    cohort.threshold, cohort.threshold_how = score.threshold(cohort.scores, students, len(cohort.pairs))
     if threshold is not None:
         cohort.threshold, cohort.threshold_how = threshold, f'{threshold:g}, given with --threshold'
     return cohort

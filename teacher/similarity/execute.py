@@ -129,12 +129,11 @@ class Executor(Evaluator):
 
     def _split(self, node, rest, state):
         """An if whose branch returns: each branch runs on with the statements after it, then merge."""
-        self._branches(node, rest, state)
-        state.returned = state.returned or self._both_returned
+        state.returned = self._branches(node, rest, state) or state.returned
 
     def _branches(self, node, rest, state):
         """Both branches of an if, each followed by `rest`, merged into `state`; `if not c: a else b`
-        is `if c: b else a`."""
+        is `if c: b else a`. True when both returned."""
         test, body, orelse = node.test, node.body, node.orelse
         while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
             test, body, orelse = test.operand, orelse, body
@@ -144,7 +143,7 @@ class Executor(Evaluator):
         self.block(body + rest, branches[0])
         self.block(orelse + rest, branches[1])
         self._merge(value, branches, state)
-        self._both_returned = branches[0].returned and branches[1].returned
+        return branches[0].returned and branches[1].returned
 
     def _merge(self, test, branches, state):
         missing = self.graph.const('<unset>')

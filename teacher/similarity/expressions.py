@@ -20,7 +20,7 @@ MAX_INLINE_DEPTH = 3
 @dataclass
 class Context:
     """What a file's code means beyond a function: numpy's names, the release's attributes, the helpers."""
-    numpy: dict = field(default_factory=dict)       # local name -> 'np' or 'np.exp' (import numpy as np; from numpy import exp)
+    numpy: dict = field(default_factory=dict)       # local name -> 'np' or 'np.exp' (from numpy import exp)
     attributes: set = field(default_factory=set)   # attribute names the release's file uses
     helpers: dict = field(default_factory=dict)    # function name (or Class.method) the student added -> FunctionDef
     constants: dict = field(default_factory=dict)  # the student's own top-level NAME = constant
@@ -117,7 +117,8 @@ class Evaluator:
         return self.graph.node('getitem', value, index)
 
     def _Slice(self, node, state):
-        parts = [self.expr(p, state) if p is not None else self.graph.const(None) for p in (node.lower, node.upper, node.step)]
+        parts = [self.expr(p, state) if p is not None else self.graph.const(None)
+                 for p in (node.lower, node.upper, node.step)]
         return self.graph.node('slice', *parts)
 
     def _Tuple(self, node, state):
@@ -159,9 +160,9 @@ class Evaluator:
         return None
 
     def inline(self, function, args, keywords, state):
-        """The helper's return value over the call's arguments; what it sets on self is set here too."""
-        from teacher.similarity.execute import Executor
-        inner = Executor(self.graph, self.context, self.owner, self.depth + 1)
+        """The helper's return value over the call's arguments; what it sets on self is set here too
+        (`call` is the statements' runner's, execute.Executor, which this class is the base of)."""
+        inner = type(self)(self.graph, self.context, self.owner, self.depth + 1)
         return inner.call(function, args, keywords, state)
 
     def _IfExp(self, node, state):

@@ -138,6 +138,8 @@ def _run(graph, ctx, file, name, kind, function, given):
     state = executor.run(function)
     given_lines = {line for node in ast.walk(function) if id(node) in given
                    for line in range(node.lineno, node.end_lineno + 1)}
+    if kind != 'added' and function.body and len(_body(function)) < len(function.body):   # its docstring: the release's
+        given_lines.update(range(function.body[0].lineno, function.body[0].end_lineno + 1))
     return Unit(file, name, kind, state.outputs, executor.lines,
                 (function.lineno - len(function.decorator_list), function.end_lineno), given_lines)
 
@@ -145,7 +147,8 @@ def _run(graph, ctx, file, name, kind, function, given):
 def _module_unit(graph, ctx, file, top_dumps, top):
     """The top-level statements the student added or changed (constants and imports aside), as one unit."""
     given = given_statements(top_dumps, top)
-    own = [s for s in top if id(s) not in given and not (isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant))]
+    own = [s for s in top if id(s) not in given
+           and not (isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant))]
     if not own:
         return []
     module = ast.FunctionDef(name=MODULE, args=ast.arguments([], [], None, [], [], None, []), body=top,

@@ -25,10 +25,11 @@ table.side{width:100%;table-layout:fixed;border-collapse:collapse}
 table.side th{text-align:left;font-size:13px;background:#f3f3f3;padding:2px 6px}
 table.side td{vertical-align:top;width:50%;padding:0;border:1px solid #e3e3e3}
 pre.code{margin:0;overflow-x:auto;font:12px/18px ui-monospace,Menlo,Consolas,monospace}
-pre.code span{display:block;height:18px;white-space:pre;padding:0 6px}
-.n{color:#999;user-select:none}.given{color:#aaa}.match{background:#fff3b0}.rare{background:#ffc98a}
+pre.code>span{display:block;min-width:max-content;height:18px;white-space:pre;padding:0 6px}
+.n{display:inline;color:#999;user-select:none}.given{color:#aaa}.match{background:#fff3b0}.rare{background:#ffc98a}
 .legend span{padding:0 6px;margin-right:8px}.note{color:#555;font-size:13px}
-table.list{border-collapse:collapse}table.list td,table.list th{padding:2px 8px;border-bottom:1px solid #eee;text-align:left}
+table.list{border-collapse:collapse}
+table.list td,table.list th{padding:2px 8px;border-bottom:1px solid #eee;text-align:left}
 """
 
 
@@ -42,10 +43,12 @@ def _page(cohort, found, groups):
     flagged = [row for row in found if row.flagged]
     rest = [row for row in found if not row.flagged][:SHOWN_UNFLAGGED]
     students = sum(not d.reference for d in cohort.docs)
-    parts = [f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Similarity, case {cohort.case}</title>',
+    parts = [f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+             f'<title>Similarity, case {cohort.case}</title>',
              f'<style>{STYLE}</style></head><body>',
              f'<h1>Similarity of {students} submissions of case {cohort.case}</h1>',
-             f'<p>{len(found)} pairs compared; {len(flagged)} flagged at a threshold of {html.escape(cohort.threshold_how)}. '
+             f'<p>{len(found)} pairs compared; {len(flagged)} flagged at a threshold of '
+             f'{html.escape(cohort.threshold_how)}. '
              'A score is a reason to look, never a verdict: read the code below before deciding anything.</p>',
              '<p class="legend"><span class="given">the release\'s own code</span><span class="match">'
              'the other wrote this value too</span><span class="rare">… and fewer than half the class did</span></p>',
@@ -65,9 +68,11 @@ def _page(cohort, found, groups):
 def _pair(cohort, row):
     a, b = cohort.docs[row.a], cohort.docs[row.b]
     units = [_unit(cohort, row, m) for m in evidence.matches(cohort, row.a, row.b)[:SHOWN_UNITS]]
-    units += [_tokens(cohort, row, f) for f in sorted(set(a.fallback) | set(b.fallback)) if f in a.texts and f in b.texts]
+    units += [_tokens(cohort, row, f) for f in sorted(set(a.fallback) | set(b.fallback))
+              if f in a.texts and f in b.texts]
     body = ''.join(units) or '<p class="note">No function in common to show.</p>'
-    return (f'<details class="pair{" flagged" if row.flagged else ""}"><summary><span class="score">{row.score:.2f}</span> '
+    flagged = ' class="pair flagged" open' if row.flagged else ' class="pair"'
+    return (f'<details{flagged}><summary><span class="score">{row.score:.2f}</span> '
             f'<span class="names">{html.escape(a.name)} — {html.escape(b.name)}</span>: '
             f'<span class="evidence">{html.escape(row.evidence)}</span></summary>{body}</details>')
 

@@ -21,15 +21,16 @@ pair's score is the highest of the whole's and each file's, so one file copied o
 Only fingerprints held by two or more documents can be shared: those columns form a dense (n × k)
 matrix whose product with its transpose gives every pair's evidence in one BLAS call.
 
-The flag threshold comes from the cohort's own spread: each submission's best score against any other
-(its top score), then median + K · MAD (scaled to a standard deviation), kept within [FLOOR, CEILING],
-so an easy TODO that many solved alike does not flag a class, and a class full of copies still flags.
+The flag threshold comes from the cohort's own spread: each submission's second-best score (a copy has
+one source, so its second-best match, like an honest submission's best, is chance), then median + k · MAD
+(scaled to a standard deviation), k = 1 + √(2 ln P) (the largest of P chance scores lies about √(2 ln P)
+deviations out), kept within [FLOOR, CEILING]: an easy TODO that many solved alike raises the median and
+does not flag a class; a class full of copies still has honest second-best scores.
 """
 import numpy as np
 
 EVIDENCE = 0.6   # λ per nat of ln(pairs): among P pairs, chance alone makes a pair e^(ln P) = P times rarer
-K = 4.0
-FLOOR, CEILING = 0.35, 0.75
+FLOOR, CEILING = 0.45, 0.9
 
 
 def weights(prints, n):
@@ -73,16 +74,17 @@ def pair_score(common, own, scale):
     return np.clip(cosine, 0.0, 1.0) * (1.0 - np.exp(-np.maximum(common, 0.0) / scale))
 
 
-def threshold(scores, students):
+def threshold(scores, students, pairs):
     """(threshold, how it was set) from the (n × n) pair scores of the cohort; `students`: their indices
-    (the references are not a cohort's)."""
-    others = scores.copy()
-    np.fill_diagonal(others, 0.0)
-    top = others[list(students)].max(axis=1) if len(scores) > 1 else np.zeros(len(students))
-    if len(top) < 3:
-        return CEILING, f'{CEILING:g}, the ceiling: {len(top)} submissions are too few for a spread'
-    median = float(np.median(top))
-    mad = 1.4826 * float(np.median(np.abs(top - median)))
-    value = float(np.clip(median + K * mad, FLOOR, CEILING))
-    return value, (f'{value:.3f} = median {median:.3f} + {K:g} × MAD {mad:.3f} of each submission\'s top score, '
-                   f'kept within [{FLOOR:g}, {CEILING:g}]')
+    (the references are not a cohort's), `pairs`: how many pairs were compared."""
+    if len(students) < 4:
+        return CEILING, f'{CEILING:g}, the ceiling: {len(students)} submissions are too few for a spread'
+    others = scores[list(students)].copy()
+    others[np.arange(len(students)), list(students)] = -np.inf
+    second = np.sort(others, axis=1)[:, -2]     # a copy has one source: its second-best match is chance
+    median = float(np.median(second))
+    mad = 1.4826 * float(np.median(np.abs(second - median)))
+    k = 1 + np.sqrt(2 * np.log(max(pairs, 2)))
+    value = float(np.clip(median + k * mad, FLOOR, CEILING))
+    return value, (f'{value:.3f} = median {median:.3f} + {k:.2f} × MAD {mad:.3f} of each submission\'s '
+                   f'second-best score, kept within [{FLOOR:g}, {CEILING:g}]')

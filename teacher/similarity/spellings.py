@@ -16,7 +16,8 @@ import re
 SIGNATURES = {
     'np.sum': ('a', 'axis', 'dtype', 'out', 'keepdims'), 'np.mean': ('a', 'axis', 'dtype', 'out', 'keepdims'),
     'np.max': ('a', 'axis', 'out', 'keepdims'), 'np.min': ('a', 'axis', 'out', 'keepdims'),
-    'np.argmax': ('a', 'axis', 'out'), 'np.argmin': ('a', 'axis', 'out'), 'np.prod': ('a', 'axis', 'dtype', 'out', 'keepdims'),
+    'np.argmax': ('a', 'axis', 'out'), 'np.argmin': ('a', 'axis', 'out'),
+    'np.prod': ('a', 'axis', 'dtype', 'out', 'keepdims'),
     'np.std': ('a', 'axis'), 'np.var': ('a', 'axis'), 'np.any': ('a', 'axis'), 'np.all': ('a', 'axis'),
     'np.matmul': ('a', 'b', 'out'), 'np.multiply': ('a', 'b', 'out'), 'np.add': ('a', 'b', 'out'),
     'np.subtract': ('a', 'b', 'out'), 'np.divide': ('a', 'b', 'out'), 'np.power': ('a', 'b', 'out'),
@@ -24,7 +25,8 @@ SIGNATURES = {
     'np.exp': ('a', 'out'), 'np.log': ('a', 'out'), 'np.tanh': ('a', 'out'), 'np.abs': ('a', 'out'),
     'np.square': ('a', 'out'), 'np.sqrt': ('a', 'out'), 'np.reciprocal': ('a', 'out'), 'np.log1p': ('a', 'out'),
     'np.expm1': ('a', 'out'), 'np.where': ('condition', 'x', 'y'), 'np.clip': ('a', 'a_min', 'a_max', 'out'),
-    'np.transpose': ('a', 'axes'), 'np.reshape': ('a', 'newshape'), 'np.copy': ('a',), 'np.logaddexp': ('a', 'b', 'out'),
+    'np.transpose': ('a', 'axes'), 'np.reshape': ('a', 'newshape'), 'np.copy': ('a',),
+    'np.logaddexp': ('a', 'b', 'out'),
     'np.expand_dims': ('a', 'axis'), 'np.dot': ('a', 'b', 'out'), 'np.outer': ('a', 'b'), 'np.sign': ('a', 'out'),
 }
 DEFAULTS = {'axis': 'c:None', 'keepdims': 'c:False', 'out': 'c:None', 'dtype': 'c:None', 'axes': 'c:None'}
@@ -75,7 +77,8 @@ def _numpy(graph, name, bound):
     if name in arithmetic:
         return arithmetic[name](a, bound['b'])
     simple = {'np.negative': lambda: graph.neg(a), 'np.square': lambda: graph.pow(a, graph.const(2.0)),
-              'np.sqrt': lambda: graph.pow(a, graph.const(0.5)), 'np.reciprocal': lambda: graph.pow(a, graph.const(-1.0)),
+              'np.sqrt': lambda: graph.pow(a, graph.const(0.5)),
+              'np.reciprocal': lambda: graph.pow(a, graph.const(-1.0)),
               'np.matmul': lambda: graph.node('matmul', a, bound['b']) if 'b' in bound else None}
     if name in simple and simple[name]() is not None:
         return simple[name]()
