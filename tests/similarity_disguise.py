@@ -2,7 +2,8 @@
 
 Each disguise is one transform of an answer (tests/similarity_corpus.py's Answer: the function body and
 the student's helpers), made on its syntax tree (ast.NodeTransformer) and written back with ast.unparse,
-so every disguise also drops the answer's comments and redoes its layout ('layout' is that alone).
+so every disguise also drops the answer's comments and redoes its layout; 'layout' goes on to squeeze the
+spaces out (`a*b`, `f(x,axis=1)`) and add blank lines, 'comments' adds comments and blank lines of its own.
 `disguise(answer, kinds, seed)` applies several in order ('heavy' is most of them at once). Each keeps
 what the answer computes: tests/test_similarity_corpus.py runs the disguised answer on the probes'
 inputs against the original.
@@ -10,8 +11,11 @@ inputs against the original.
 import ast
 import builtins
 import copy
+import io
 import itertools
+import keyword
 import os
+import tokenize
 
 import numpy as np
 
@@ -25,6 +29,7 @@ PURE_METHODS = {'sum', 'max', 'min', 'mean', 'copy', 'reshape', 'dot', 'astype',
 MUTATING_NP = {'copyto', 'put_along_axis', 'putmask', 'at'}
 PURE_BUILTINS = {'len', 'float', 'int', 'range', 'abs', 'enumerate'}
 SUM_LIKE = {'sum', 'max', 'mean'}
+KEYWORDS = set(keyword.kwlist) - {'True', 'False', 'None'}
 
 
 def parameters(file, function):
@@ -112,7 +117,7 @@ def rename(function, module, rng, owner=''):
 
 
 def layout(function, module, rng, owner=''):
-    """Nothing but ast.unparse: comments, docstring-less layout and blank lines as unparse writes them."""
+    """Nothing on the tree: ast.unparse drops the comments, and `compact` (in `disguise`) redoes the spacing."""
     return function, module
 
 
@@ -400,6 +405,32 @@ def _owner(function):
     return ''.join(c for c in ''.join(owner) if c.isupper()).lower()[:3] + '_' + name.strip('_')
 
 
+def compact(text, seed):
+    """The code with no space around operators and after commas (`a*b`, `f(x,axis=1)`), and a blank line
+    after some statements: whitespace only, so it computes the same."""
+    rng = np.random.default_rng(seed)
+    words = (tokenize.NAME, tokenize.NUMBER, tokenize.STRING)
+    lines, previous = [], None
+    for line in text.split('\n'):
+        try:
+            tokens = [t for t in tokenize.generate_tokens(io.StringIO(line.strip() + '\n').readline)
+                      if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.COMMENT)]
+        except (tokenize.TokenError, SyntaxError):   # a line of a string that spans lines: as it is
+            lines.append(line)
+            continue
+        out = ''
+        for token in tokens:
+            keyword = token.string in KEYWORDS
+            if out and (previous in words and token.type in words or keyword or previous_keyword):
+                out += ' '
+            out, previous, previous_keyword = out + token.string, token.type, keyword
+        previous_keyword = False
+        lines.append(line[:len(line) - len(line.lstrip())] + out if out else '')
+        if out and rng.random() < 0.2:
+            lines.append('')
+    return '\n'.join(lines).rstrip('\n')
+
+
 def disguise(answer, kinds, seed):
     """The answer after each disguise of `kinds` in turn ('comments' and 'heavy' included)."""
     rng = np.random.default_rng(seed)
@@ -409,6 +440,8 @@ def disguise(answer, kinds, seed):
         if kind != 'comments':
             function, module = TRANSFORMS[kind](function, module, rng, _owner(answer.function))
     result = _unparse(answer, function, module)
+    if 'layout' in expanded:
+        result = result._replace(body=compact(result.body, seed), module=compact(result.module, seed + 1))
     return comment_lines(result, seed) if 'comments' in expanded else result
 
 
