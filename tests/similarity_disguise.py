@@ -380,7 +380,7 @@ TRANSFORMS = {'rename': rename, 'layout': layout, 'reorder': reorder, 'dot_matmu
               'merge_temporaries': merge_temporaries, 'dead_lines': dead_lines, 'arithmetic': arithmetic,
               'extract_helper': extract_helper, 'inline_helper': inline_helper}
 HEAVY = ('inline_helper', 'merge_temporaries', 'rename', 'reorder', 'dot_matmul', 'sum_method',
-         'split_temporaries', 'arithmetic', 'dead_lines', 'extract_helper')
+         'split_temporaries', 'arithmetic', 'dead_lines', 'extract_helper', 'layout')
 
 
 def comment_lines(answer, seed):
@@ -402,7 +402,8 @@ def comment_lines(answer, seed):
 def _owner(function):
     """'sce_forward' for 'SoftmaxCrossEntropyLossLayer.forward': a prefix for the helpers a disguise adds."""
     *owner, name = function.split('.')
-    return ''.join(c for c in ''.join(owner) if c.isupper()).lower()[:3] + '_' + name.strip('_')
+    initials = ''.join(c for c in ''.join(owner) if c.isupper()).lower()[:3]
+    return '_'.join(filter(None, (initials, name.strip('_'))))
 
 
 def compact(text, seed):
