@@ -43,7 +43,7 @@ def corpus(args, work):
     """(release folder, {name: submission folder}, truth) of --corpus, or of a new corpus built in work."""
     folder = os.path.abspath(args.corpus or os.path.join(work, 'corpus'))
     if not args.corpus:
-        truth = build_corpus(folder, honest=args.honest, copies=args.copies, seed=args.seed)
+        truth = build_corpus(folder, honest=args.honest, copies=args.copies, seed=args.seed, skew=args.skew)
         with open(os.path.join(folder, 'truth.json'), 'w', encoding='utf-8') as handle:
             json.dump(truth, handle, indent=1)
     with open(os.path.join(folder, 'truth.json'), encoding='utf-8') as handle:
@@ -194,6 +194,8 @@ def main(argv=None):
     parser.add_argument('--honest', type=int, default=60, help='honest students of a new corpus (default 60)')
     parser.add_argument('--copies', type=int, default=3, help='copies per kind of disguise (default 3)')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--skew', type=float, default=0.0,
+                        help='popular styles: the i-th style of a TODO drawn with weight 1/(i+1)^skew (default 0: uniform)')
     parser.add_argument('--tools', default=','.join(TOOLS), help=f'comma-separated, of {", ".join(TOOLS)}')
     parser.add_argument('--keep', metavar='DIR', help='work in DIR (kept) instead of a temporary folder')
     args = parser.parse_args(argv)

@@ -66,9 +66,11 @@ def make_release(folder):
     return folder
 
 
-def honest_students(count, seed, wrong_rate=0.0):
+def honest_students(count, seed, wrong_rate=0.0, skew=0.0):
     """[student] of `count` students: {'picks': {(file, function): style or None}, 'keep_todo': bool},
-    each TODO's style drawn uniformly among the honest ones (a wrong one with probability wrong_rate)."""
+    each TODO's style drawn among the honest ones (a wrong one with probability wrong_rate): uniformly, or
+    with skew > 0 the i-th style of the fixture (the textbook ones come first) with weight 1 / (i + 1)^skew,
+    as in a class where most write the same few answers."""
     rng = np.random.default_rng(seed)
     answers, (keys, optional) = load_answers(), todo_keys()
     students = []
@@ -81,6 +83,9 @@ def honest_students(count, seed, wrong_rate=0.0):
                 picks[key] = None
             elif wrong and rng.random() < wrong_rate:
                 picks[key] = wrong[rng.integers(len(wrong))]
+            elif skew:
+                weights = 1 / np.arange(1, len(honest) + 1) ** skew
+                picks[key] = honest[rng.choice(len(honest), p=weights / weights.sum())]
             else:
                 picks[key] = honest[rng.integers(len(honest))]
         students.append({'picks': picks, 'keep_todo': bool(rng.random() < KEEP_TODO_COMMENTS)})

@@ -453,21 +453,22 @@ ONE_FILE = ('rename', 'comments')   # the disguise of a copy of one file of thre
 # ---- a corpus: honest students and disguised copies, written as a teacher receives them ----
 
 def build_corpus(out, honest=60, copies=3, seed=0, wrong_rate=0.03, kinds=('verbatim',) + KINDS + ('one_file',),
-                 check=True):
+                 check=True, skew=0.0):
     """Write out/release, out/subs/<name>/ (the case files of each submission) and return the truth:
     {'names': [...], 'copied': [(a, b, kind, file or '')]} with (a, b) a victim and its copy.
 
     `copies` copies per kind, each of a different honest student; a copy keeps its victim's choices
     (styles and TODO comments) and applies the disguise to every answer ('one_file': the victim's
     answers in one case file, the copier's own in the others). Names are shuffled, so a name says
-    nothing. With check, every copy but 'one_file' is probed against its victim (numbers kept)."""
+    nothing. With check, every copy but 'one_file' is probed against its victim (numbers kept). skew: how
+    popular the first styles are (honest_students)."""
     if honest < copies * len(kinds):
         raise ValueError(f'build_corpus: {copies} copies of each of {len(kinds)} kinds need as many honest '
                          f'students to copy from, {copies * len(kinds)}; honest={honest}')
     rng = np.random.default_rng(seed)
     release = make_release(os.path.join(out, 'release'))
     answers = load_answers()
-    students = honest_students(honest + copies, seed, wrong_rate)
+    students = honest_students(honest + copies, seed, wrong_rate, skew)
     own = students[honest:]   # the copiers' own answers, for the files of a one-file copy
     students = students[:honest]
     total = honest + copies * len(kinds)
