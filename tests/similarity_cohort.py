@@ -6,7 +6,6 @@ student k (a fixed table, so two students share a few answers, as honest student
 `case_files(answers)` gives {file: text} of a submission: the release with those TODOs answered and
 the others left as the release has them.
 """
-import ast
 import os
 import textwrap
 
@@ -269,48 +268,3 @@ def write(root, name, files):
             handle.write(text)
     return folder
 
-
-class _Disguise(ast.NodeTransformer):
-    """The usual disguises of one answer: local names renamed, a @ b as np.dot(a, b), x.sum(k) as
-    np.sum(x, axis=k), a returned expression through a temporary, a dead line first."""
-
-    def __init__(self, names):
-        self.names = names
-
-    def visit_Name(self, node):
-        if node.id in self.names:
-            node.id = self.names[node.id]
-        return node
-
-    def visit_BinOp(self, node):
-        self.generic_visit(node)
-        if isinstance(node.op, ast.MatMult):
-            return ast.Call(ast.Attribute(ast.Name('np', ast.Load()), 'dot', ast.Load()), [node.left, node.right], [])
-        return node
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr == 'sum' and not isinstance(func.value, ast.Name) \
-                or isinstance(func, ast.Attribute) and func.attr == 'sum' and func.value.id != 'np':
-            axis = [ast.keyword('axis', a) for a in node.args[:1]]
-            return ast.Call(ast.Attribute(ast.Name('np', ast.Load()), 'sum', ast.Load()), [func.value],
-                            axis + node.keywords)
-        return node
-
-
-def disguise(answer):
-    """The answer's text disguised (see _Disguise), numbers unchanged."""
-    tree = ast.parse(answer)
-    first = {}   # each name's first use: a local when it is assigned there, else a parameter or global
-    names = (n for n in ast.walk(tree) if isinstance(n, ast.Name))   # in a line, what is read comes before the store
-    for node in sorted(names, key=lambda n: (n.lineno, isinstance(n.ctx, ast.Store), n.col_offset)):
-        first.setdefault(node.id, isinstance(node.ctx, ast.Store))
-    assigned = sorted(name for name, stored in first.items() if stored)
-    tree = _Disguise({name: f'tmp_{i}_{name[::-1]}' for i, name in enumerate(assigned)}).visit(tree)
-    last = tree.body[-1]
-    if isinstance(last, ast.Return) and last.value is not None:
-        tree.body[-1:] = [ast.parse('result_value = 0').body[0], last]
-        tree.body[-2].value, last.value = last.value, ast.Name('result_value', ast.Load())
-    text = ast.unparse(ast.fix_missing_locations(tree))
-    return '# my own work\nunused_scratch = 12345\n' + text

@@ -8,6 +8,7 @@ import pytest
 
 import similarity_cohort as cohort_files
 import similarity_corpus
+import similarity_disguise
 from teacher.similarity import cohort as cohorts, extract
 from teacher.similarity.canon import Graph
 
@@ -79,8 +80,13 @@ def student(release, k, transform=None):
     return similarity_corpus.submission_texts(release, CLASS[k], transform=transform)
 
 
+DISGUISES = ('rename', 'reorder', 'dot_matmul', 'sum_method', 'split_temporaries', 'dead_lines', 'comments')
+
+
 def disguised(answer):
-    return answer._replace(body=cohort_files.disguise(answer.body))
+    """The answer renamed, reordered, np.dot as @, sums respelled, temporaries split, dead lines and
+    comments added (tests/similarity_disguise.py, each transform checked there to keep the numbers)."""
+    return similarity_disguise.disguise(answer, DISGUISES, seed=len(answer.body))
 
 
 def honest(release, count=16, but=()):

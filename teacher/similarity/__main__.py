@@ -4,6 +4,7 @@ import os
 import sys
 import time
 
+from formatting import plural
 from teacher.handout import CASES
 from teacher.similarity.report import write_reports
 
@@ -52,8 +53,8 @@ def main(argv=None):
                                  progress=progress)
     progress.done()
     flagged = sum(row.flagged for row in rows)
-    print(f'{len(rows)} pairs of {len(cohort.docs)} submissions compared; {flagged} flagged '
-          f'(threshold {cohort.threshold_how}); {len(cohort.skipped)} entries not compared; '
+    print(f'{plural(len(rows), "pair")} of {plural(len(cohort.docs), "submission")} compared; {flagged} flagged '
+          f'(threshold {cohort.threshold_how}); {plural(len(cohort.skipped), "entry", "entries")} not compared; '
           f'see {os.path.join(args.out, "similarity.html")}')
     for name, entry, why in cohort.skipped:
         print(f'not compared: {name}{": " + entry if entry else ""}: {why}', file=sys.stderr)

@@ -78,7 +78,7 @@ def threshold(scores, students, pairs):
     """(threshold, how it was set) from the (n × n) pair scores of the cohort; `students`: their indices
     (the references are not a cohort's), `pairs`: how many pairs were compared."""
     if len(students) < 4:
-        return CEILING, f'{CEILING:g}, the ceiling: {len(students)} submissions are too few for a spread'
+        return CEILING, f'{CEILING:g}, the ceiling: too few submissions ({len(students)}) for a spread'
     others = scores[list(students)].copy()
     others[np.arange(len(students)), list(students)] = -np.inf
     second = np.sort(others, axis=1)[:, -2]     # a copy has one source: its second-best match is chance
