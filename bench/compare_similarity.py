@@ -195,7 +195,8 @@ def main(argv=None):
     parser.add_argument('--copies', type=int, default=3, help='copies per kind of disguise (default 3)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--skew', type=float, default=0.0,
-                        help='popular styles: the i-th style of a TODO drawn with weight 1/(i+1)^skew (default 0: uniform)')
+                        help='popular styles: the i-th style of a TODO drawn with weight 1/(i+1)^skew '
+                             '(default 0: uniform)')
     parser.add_argument('--tools', default=','.join(TOOLS), help=f'comma-separated, of {", ".join(TOOLS)}')
     parser.add_argument('--keep', metavar='DIR', help='work in DIR (kept) instead of a temporary folder')
     args = parser.parse_args(argv)

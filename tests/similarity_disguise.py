@@ -215,7 +215,8 @@ class _SumMethod(ast.NodeTransformer):
         func = node.func
         if not isinstance(func, ast.Attribute) or func.attr not in SUM_LIKE:
             return node
-        if _chain(func) == f'np.{func.attr}' and node.args:   # np.sum(x, axis=0) -> x.sum(0)
+        arrays = (ast.Name, ast.Attribute, ast.Subscript, ast.Call, ast.BinOp)   # not a number: np.max(0, x)
+        if _chain(func) == f'np.{func.attr}' and node.args and isinstance(node.args[0], arrays):   # np.sum(x, axis=0)
             axis = [k for k in node.keywords if k.arg == 'axis']
             rest = [k for k in node.keywords if k.arg != 'axis']
             args = node.args[1:] + ([axis[0].value] if axis and len(node.args) == 1 else [])
@@ -361,7 +362,8 @@ def inline_helper(function, module, rng, owner=''):
             mapping = {name: _fresh(taken, rng) for name in sorted(_locals(helper))}
             inner = _Rename(mapping).visit(copy.deepcopy(helper))
             inner.body = [s for s in inner.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
-            binds = [ast.Assign([ast.Name(mapping[a.arg], ast.Store())], arg) for a, arg in zip(helper.args.args, call.args)]
+            binds = [ast.Assign([ast.Name(mapping[a.arg], ast.Store())], arg)
+                     for a, arg in zip(helper.args.args, call.args)]
             last = inner.body[-1]
             if isinstance(last, ast.Return):
                 _replace(stmt, call, last.value)
@@ -422,7 +424,8 @@ def compact(text, seed):
         out = ''
         for token in tokens:
             keyword = token.string in KEYWORDS
-            if out and (previous in words and token.type in words or keyword or previous_keyword):
+            number_dot = previous == tokenize.NUMBER and token.string == '.'   # 0 .max is not 0.max
+            if out and (previous in words and token.type in words or keyword or previous_keyword or number_dot):
                 out += ' '
             out, previous, previous_keyword = out + token.string, token.type, keyword
         previous_keyword = False

@@ -109,3 +109,16 @@ def test_the_detector_meets_the_issues_acceptance_on_the_corpus(tmp_path):
     for pair, (_, _, kind, file) in copied.items():
         if kind == 'one_file':
             assert file in rows[pair]['evidence']
+
+
+def test_disguises_of_unusual_code_still_parse():
+    """Students' code the fixtures do not hold: a number as np.max's first argument, a trailing comma, a
+    backslash continuation, a name the function does not define."""
+    body = 'm = np.max(0, Input)\nrows = np.sum(Input * Input, axis=1),\ntotal = 0.5 * \\\n    np.mean(rows)\n' \
+           'self.output = 1 .real + m - total / len(rows) + undefined\nreturn self.output'
+    answer = corpus.Answer('layers.py', 'ReLULayer.forward', 'odd', body, '', '')
+    for kind in disguises.KINDS:
+        for seed in range(3):
+            disguised = disguises.disguise(answer, [kind], seed)
+            compile(disguised.module + '\ndef f(self, Input):\n' + '\n'.join(
+                '    ' + line for line in disguised.body.split('\n')), kind, 'exec')
