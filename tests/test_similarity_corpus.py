@@ -122,3 +122,11 @@ def test_disguises_of_unusual_code_still_parse():
             disguised = disguises.disguise(answer, [kind], seed)
             compile(disguised.module + '\ndef f(self, Input):\n' + '\n'.join(
                 '    ' + line for line in disguised.body.split('\n')), kind, 'exec')
+
+
+def test_skew_makes_the_textbook_styles_popular(answers):
+    key = ('layers.py', 'ReLULayer.backward')
+    first = next(a.style for a in answers[key] if not a.wrong)
+    uniform, skewed = (sum(s['picks'][key] == first for s in corpus.honest_students(200, 4, skew=skew))
+                       for skew in (0.0, 1.5))
+    assert uniform < 40 < skewed   # 1/13 of 200 (15) against 1 / Σ_i (i+1)^-1.5 ≈ 0.45 of 200 (89)
