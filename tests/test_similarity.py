@@ -201,3 +201,10 @@ def test_three_who_share_are_a_group(tmp_path, release):
     assert [sorted(cohort.docs[i].name for i in group) for group in found] == [['copyA', 'copyB', 's0']]
     page = (tmp_path / 'out' / 'similarity.html').read_text()
     assert 'Groups of three or more (1)' in page and '3 submissions: s0, copyA, copyB' in page
+
+
+def test_a_threshold_given_overrides_the_cohorts(tmp_path, release):
+    subs = {**honest(release, 8), 'copy': student(release, 0, disguised)}
+    cohort, rows = run(tmp_path, subs, threshold=0.99)
+    assert cohort.threshold_how == '0.99, given with --threshold' and not any(r.flagged for r in rows.values())
+    assert pair(rows, 's0', 'copy').score > max(r.score for key, r in rows.items() if 'copy' not in key)
