@@ -208,3 +208,13 @@ def test_a_threshold_given_overrides_the_cohorts(tmp_path, release):
     cohort, rows = run(tmp_path, subs, threshold=0.99)
     assert cohort.threshold_how == '0.99, given with --threshold' and not any(r.flagged for r in rows.values())
     assert pair(rows, 's0', 'copy').score > max(r.score for key, r in rows.items() if 'copy' not in key)
+
+
+def test_a_function_too_branchy_to_follow_falls_back_to_tokens():
+    body = '\n'.join(f'if delta[{i}, 0] > 0:\n    if delta[0, {i}] > 1:\n        return delta * {i}\ndelta = delta + {i}'
+                     for i in range(40)) + '\nreturn delta'
+    text = cohort_files.case_files({'SigmoidLayer.backward': body})['layers.py']
+    release, todos = cohorts.release_of(2)
+    doc = cohorts.Doc('branchy', 'branchy')
+    cohorts._add_file(doc, 'layers.py', release['layers.py'], text, todos['layers.py'], Graph(), None)
+    assert 'TooComplex' in doc.fallback['layers.py'] and doc.prints['tok:layers.py']
