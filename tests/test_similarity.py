@@ -223,7 +223,8 @@ def test_a_threshold_given_overrides_the_cohorts(tmp_path, release):
 
 
 def test_a_function_too_branchy_to_follow_falls_back_to_tokens():
-    body = '\n'.join(f'if delta[{i}, 0] > 0:\n    if delta[0, {i}] > 1:\n        return delta * {i}\ndelta = delta + {i}'
+    body = '\n'.join(f'if delta[{i}, 0] > 0:\n    if delta[0, {i}] > 1:\n        return delta * {i}\n'
+                     f'delta = delta + {i}'
                      for i in range(40)) + '\nreturn delta'
     text = answered('layers.py', 'SigmoidLayer.backward', body)
     release, todos = cohorts.release_of(2)
