@@ -71,7 +71,8 @@ class Recorder:
             limits=sandbox.Limits(**settings.pop('limits')), support=support and sandbox.Support(**support),
             note=lambda text: self._write('note', message=text), **settings)
         from teacher.similarity import behaviour   # what each probe returned, as digests, for the similarity report
-        probes.use(behaviour.recording(self._remote, lambda probe, text: self._write('digest', self._test, probe, text)))
+        probes.use(behaviour.recording(self._remote,
+                                       lambda probe, text: self._write('digest', self._test, probe, text)))
         self._remote.start()
 
     def _write(self, kind, name='', outcome='', message=''):

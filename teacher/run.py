@@ -54,7 +54,7 @@ class Run:
     suspect: bool = False     # records that fail their signature or sequence: maybe another's doing
     output_tail: str = ''
     seconds: float = 0.0      # wall-clock time of the run, all attempts
-    digests: list = field(default_factory=list)   # (test, probe, digests of its outputs): teacher/similarity/behaviour.py
+    digests: list = field(default_factory=list)   # (test, probe, its outputs' digests): similarity/behaviour.py
 
 
 class Template:

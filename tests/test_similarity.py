@@ -6,7 +6,6 @@ import zipfile
 
 import pytest
 
-import similarity_cohort as cohort_files
 import similarity_corpus
 import similarity_disguise
 from teacher.similarity import cohort as cohorts, extract
@@ -30,10 +29,17 @@ SOFTMAX = [
 ]
 
 
+def answered(file, function, body):
+    """The release's text of `file` with the TODO of `function` answered by `body`."""
+    release, _ = cohorts.release_of(2)
+    answer = similarity_corpus.Answer(file, function, 'test', body, '', '')
+    return similarity_corpus.answer_text(file, release[file], {function: answer})
+
+
 def outputs(file, function, answer, graph):
     """{output: node} of `function` in the release's `file` answered by `answer`."""
     release, todos = cohorts.release_of(2)
-    text = cohort_files.case_files({function: answer})[file]
+    text = answered(file, function, answer)
     units = {u.name: u for u in extract.units(graph, file, release[file], text, todos[file])}
     return units[function].outputs
 
@@ -55,16 +61,17 @@ def test_a_different_value_has_another_normal_form():
     assert right['self.grad_b'] != averaged['self.grad_b'] and right['self.grad_W'] != swapped['self.grad_W']
 
 
-def test_only_the_students_functions_are_taken():
-    release, todos = cohorts.release_of(2)
-    answers = cohort_files.student(0, leave=('SGD._update_plain', 'SigmoidLayer.forward', 'SigmoidLayer.backward'))
-    texts = cohort_files.case_files(answers)
+def test_only_the_students_functions_are_taken(release):
+    left = {('optimizer.py', 'SGD._update_plain'), ('layers.py', 'SigmoidLayer.forward'),
+            ('layers.py', 'SigmoidLayer.backward')}
+    picks = {key: None if key in left else style for key, style in CLASS[0]['picks'].items()}
+    texts = similarity_corpus.submission_texts(release, {**CLASS[0], 'picks': picks})
     texts['layers.py'] = texts['layers.py'].replace('class TanhLayer', 'def helper_never_called(x):\n'
                                                     '    return x + 1\n\n\nclass TanhLayer')
-    graph, names = Graph(), set()
+    graph, names, (texts_of_release, todos) = Graph(), set(), cohorts.release_of(2)
     for file, text in texts.items():
-        names |= {u.name for u in extract.units(graph, file, release[file], text, todos[file])}
-    assert names == {f for f in cohort_files.ANSWERS if f in answers} | {'+helper_never_called'}
+        names |= {u.name for u in extract.units(graph, file, texts_of_release[file], text, todos[file])}
+    assert names == {function for (_, function), style in picks.items() if style} | {'+helper_never_called'}
 
 
 @pytest.fixture(scope='module')
@@ -96,9 +103,14 @@ def honest(release, count=16, but=()):
 def run(tmp_path, subs, references=(), **kwargs):
     """(cohort, {(a, b): row}) of comparing the submission folders {name: {file: text}}."""
     from teacher.similarity.report import write_reports
-    paths = [cohort_files.write(str(tmp_path), name, files) for name, files in subs.items()]
+    paths = [write(tmp_path, name, files) for name, files in subs.items()]
     cohort, rows = write_reports(paths, 2, str(tmp_path / 'out'), references, **kwargs)
     return cohort, {(cohort.docs[r.a].name, cohort.docs[r.b].name): r for r in rows}
+
+
+def write(root, name, texts):
+    """The submission folder root/name holding {file: text}; its path."""
+    return similarity_corpus.write_submission(os.path.join(str(root), name), texts)
 
 
 def read(path):
@@ -143,7 +155,7 @@ def test_one_file_copied_of_three_is_flagged_and_named(tmp_path, release):
 
 
 def test_a_reference_is_compared_with_every_submission_and_named_as_the_source(tmp_path, release):
-    refs = [cohort_files.write(str(tmp_path), f'online{k}', student(release, k)) for k in (14, 15)]
+    refs = [write(tmp_path, f'online{k}', student(release, k)) for k in (14, 15)]
     subs = honest(release, 14)
     subs['s2'] = student(release, 14, disguised)
     cohort, rows = run(tmp_path, subs, refs)
@@ -156,17 +168,17 @@ def test_a_reference_is_compared_with_every_submission_and_named_as_the_source(t
 def test_bad_input_is_named_and_the_rest_compared(tmp_path, release):
     subs = honest(release, 12)
     subs['s11'] = student(release, 0, disguised)
-    paths = [cohort_files.write(str(tmp_path), name, files) for name, files in subs.items()]
+    paths = [write(tmp_path, name, files) for name, files in subs.items()]
     (tmp_path / 'empty').mkdir()
     with zipfile.ZipFile(tmp_path / 'climber.zip', 'w') as archive:
         archive.writestr('../criterion.py', 'x = 1\n')
         for name, text in student(release, 12).items():
             if name != 'criterion.py':
                 archive.writestr(name, text)
-    binary = cohort_files.write(str(tmp_path), 'binary', student(release, 13))
+    binary = write(tmp_path, 'binary', student(release, 13))
     with open(os.path.join(binary, 'layers.py'), 'wb') as handle:
         handle.write(bytes(range(256)) * 40)
-    huge = cohort_files.write(str(tmp_path), 'huge', student(release, 14))
+    huge = write(tmp_path, 'huge', student(release, 14))
     with open(os.path.join(huge, 'optimizer.py'), 'a') as handle:
         handle.write('# padding\n' * 110_000)
     extra = [str(tmp_path / 'empty'), str(tmp_path / 'climber.zip'), binary, huge]
@@ -201,3 +213,21 @@ def test_three_who_share_are_a_group(tmp_path, release):
     assert [sorted(cohort.docs[i].name for i in group) for group in found] == [['copyA', 'copyB', 's0']]
     page = (tmp_path / 'out' / 'similarity.html').read_text()
     assert 'Groups of three or more (1)' in page and '3 submissions: s0, copyA, copyB' in page
+
+
+def test_a_threshold_given_overrides_the_cohorts(tmp_path, release):
+    subs = {**honest(release, 8), 'copy': student(release, 0, disguised)}
+    cohort, rows = run(tmp_path, subs, threshold=0.99)
+    assert cohort.threshold_how == '0.99, given with --threshold' and not any(r.flagged for r in rows.values())
+    assert pair(rows, 's0', 'copy').score > max(r.score for key, r in rows.items() if 'copy' not in key)
+
+
+def test_a_function_too_branchy_to_follow_falls_back_to_tokens():
+    body = '\n'.join(f'if delta[{i}, 0] > 0:\n    if delta[0, {i}] > 1:\n        return delta * {i}\n'
+                     f'delta = delta + {i}'
+                     for i in range(40)) + '\nreturn delta'
+    text = answered('layers.py', 'SigmoidLayer.backward', body)
+    release, todos = cohorts.release_of(2)
+    doc = cohorts.Doc('branchy', 'branchy')
+    cohorts._add_file(doc, 'layers.py', release['layers.py'], text, todos['layers.py'], Graph(), None)
+    assert 'TooComplex' in doc.fallback['layers.py'] and doc.prints['tok:layers.py']

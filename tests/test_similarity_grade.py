@@ -5,7 +5,6 @@ import csv
 
 import pytest
 
-import similarity_cohort as cohort_files
 import similarity_corpus
 from teacher import grade, sandbox
 from teacher.run import Limits
@@ -20,7 +19,8 @@ def test_grading_writes_the_report_and_names_the_same_wrong_gradient(tmp_path):
     students = similarity_corpus.honest_students(6, seed=5)
     for k in (0, 1):    # two students who otherwise wrote differently make the same rare mistake
         students[k]['picks'][WRONG[0]] = WRONG[1]
-    paths = [cohort_files.write(str(tmp_path), f's{k}', similarity_corpus.submission_texts(release, student))
+    paths = [similarity_corpus.write_submission(str(tmp_path / f's{k}'),
+                                                similarity_corpus.submission_texts(release, student))
              for k, student in enumerate(students)]
     (tmp_path / 'work').mkdir()
     grade.grade(paths, 2, str(tmp_path / 'out'), LIMITS, work=str(tmp_path / 'work'),

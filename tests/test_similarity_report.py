@@ -7,7 +7,6 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 
-import similarity_cohort as cohort_files
 import similarity_corpus
 import similarity_disguise
 
@@ -56,11 +55,12 @@ class Outline(HTMLParser):
 def test_the_command_writes_a_sorted_csv_and_a_page_a_teacher_can_read(tmp_path):
     release = similarity_corpus.make_release(str(tmp_path / 'release'))
     students = similarity_corpus.honest_students(12, seed=8)
-    paths = [cohort_files.write(str(tmp_path), f'student{k}', similarity_corpus.submission_texts(release, s))
+    paths = [similarity_corpus.write_submission(str(tmp_path / f'student{k}'),
+                                                 similarity_corpus.submission_texts(release, s))
              for k, s in enumerate(students)]
     disguised = similarity_corpus.submission_texts(
         release, students[3], transform=lambda a: similarity_disguise.disguise(a, ('rename', 'dead_lines'), 1))
-    paths.append(cohort_files.write(str(tmp_path), 'copier', disguised))
+    paths.append(similarity_corpus.write_submission(str(tmp_path / 'copier'), disguised))
     done = subprocess.run([sys.executable, '-m', 'teacher.similarity', *paths, '--case', '2', '--out',
                            str(tmp_path / 'out')], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -97,9 +97,9 @@ def _add_file(doc, file, release_text, text, todos, graph, truncated):
     doc.prints['tok:' + file] = dict.fromkeys(tokens, (max(1, len(todos)) / max(1, len(tokens))) ** 0.5)
     try:
         units = extract.units(graph, file, release_text, text, todos)
-    except (SyntaxError, ValueError, RecursionError) as error:
+    except (SyntaxError, ValueError, RecursionError) as error:   # execute.TooComplex is a ValueError
         line = getattr(error, 'lineno', None)
-        doc.fallback[file] = f'{type(error).__name__}{f" at line {line}" if line else ""}'
+        doc.fallback[file] = f'{type(error).__name__}{f" at line {line}" if line else f": {error}"}'
         return
     prints = doc.prints.setdefault('ast:' + file, {})
     for unit in units:

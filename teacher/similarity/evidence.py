@@ -53,7 +53,7 @@ def sentence(cohort, a, b, detailed=True):
         parts.append(_code_part(cohort, a, b, best, files[best]))
     parts += _behaviour_part(cohort, da, db)
     parts += [f'{d.name.removeprefix("reference:")}\'s {f} could not be parsed ({why}): compared by its tokens'
-              for d in (da, db) for f, why in sorted(d.fallback.items()) if f == best]
+              for d in (da, db) for f, why in sorted(d.fallback.items())]
     if db.reference or da.reference:
         source = db if db.reference else da
         parts.append(f'source: the reference {source.source}')

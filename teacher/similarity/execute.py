@@ -13,6 +13,13 @@ import copy
 
 from teacher.similarity.expressions import Evaluator, State
 
+MAX_STATEMENTS = 20_000   # statements run for one function (an if that returns runs what follows twice)
+
+
+class TooComplex(ValueError):
+    """A function whose branches would take too long to follow: its file is compared by tokens."""
+
+
 SKIPPED = (ast.Pass, ast.Assert, ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.Delete, ast.Break,
            ast.Continue)
 FULL_INDEX = ('c:Ellipsis', 'slice')
@@ -22,9 +29,10 @@ class Executor(Evaluator):
     """Statements of one function into a State's outputs; `lines` gets (first line, last line, node)
     of each statement of the student's, for the report's highlighting."""
 
-    def __init__(self, graph, context, owner=None, depth=0, given=frozenset(), lines=None):
+    def __init__(self, graph, context, owner=None, depth=0, given=frozenset(), lines=None, budget=None):
         super().__init__(graph, context, owner, depth)
         self.given, self.lines, self.in_given = given, lines if lines is not None else [], False
+        self.budget = budget if budget is not None else [MAX_STATEMENTS]   # shared with the helpers inlined
 
     def run(self, function, state=None):
         """The State after the body of `function` (ast.FunctionDef); its parameters bound by position."""
@@ -59,6 +67,9 @@ class Executor(Evaluator):
             self.statement(statement, state)
 
     def statement(self, node, state):
+        self.budget[0] -= 1
+        if self.budget[0] < 0:
+            raise TooComplex(f'line {node.lineno}: more than {MAX_STATEMENTS} statements to follow')
         outer, self.in_given = self.in_given, self.in_given or id(node) in self.given
         try:
             if not isinstance(node, SKIPPED) and not self._docstring(node):

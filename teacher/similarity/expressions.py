@@ -162,7 +162,7 @@ class Evaluator:
     def inline(self, function, args, keywords, state):
         """The helper's return value over the call's arguments; what it sets on self is set here too
         (`call` is the statements' runner's, execute.Executor, which this class is the base of)."""
-        inner = type(self)(self.graph, self.context, self.owner, self.depth + 1)
+        inner = type(self)(self.graph, self.context, self.owner, self.depth + 1, budget=self.budget)
         return inner.call(function, args, keywords, state)
 
     def _IfExp(self, node, state):

@@ -12,7 +12,7 @@ a sum over functions of how unlikely their sharing is by chance (≈ a log-likel
 score for one file (compared by tokens when either side cannot be parsed), and for the whole submission
 with the behaviour (wrong outputs shared, each weighing half a function), is
 
-    cosine(a, b) · (1 - exp(-E(a, b) / λ)),   cosine(a, b) = E(a, b) / √(E(a, a) · E(b, b)),   λ = EVIDENCE · ln P
+    cosine(a, b) · (1 - exp(-E(a, b) / λ)),  cosine(a, b) = E(a, b) / √(E(a, a) · E(b, b)),  λ = EVIDENCE · ln P
 
 how much of what they wrote they share, times how sure the shared part makes it: a file with one short
 TODO that two students happened to write alike cannot reach a high score, a file copied whole can. Among
