@@ -108,36 +108,40 @@ def build_corpus(out, honest=60, copies=3, seed=0, wrong_rate=0.03, kinds=('verb
     release = make_release(os.path.join(out, 'release'))
     answers = load_answers()
     students = honest_students(honest + copies, seed, wrong_rate, skew)
-    own = students[honest:]   # the copiers' own answers, for the files of a one-file copy
-    students = students[:honest]
-    total = honest + copies * len(kinds)
-    names = [f's{i:03d}' for i in rng.permutation(total)]
+    own, students = students[honest:], students[:honest]   # own: a one-file copier's other files
+    names = [f's{i:03d}' for i in rng.permutation(honest + copies * len(kinds))]
+    texts = [submission_texts(release, s, answers) for s in students]
+    copied = []
+    for kind, k, victim in _victims(students, answers, kinds, copies, rng):
+        steps = ONE_FILE if kind == 'one_file' else () if kind == 'verbatim' else (kind,)
+        transform = (lambda a, steps=steps, at=len(texts): disguise(a, steps, seed + at)) if steps else None
+        copy_texts = submission_texts(release, students[victim], answers, transform)
+        file = FILES[k % len(FILES)] if kind == 'one_file' else ''
+        if file:
+            copy_texts = {**submission_texts(release, own[k], answers), file: copy_texts[file]}
+        copied.append((names[victim], names[len(texts)], kind, file))
+        texts.append(copy_texts)
+    for name, files in zip(names, texts):
+        write_submission(os.path.join(out, 'subs', name), files)
+    for a, b, kind, _ in copied if check else ():
+        found = kind != 'one_file' and differences(*(probe(os.path.join(out, 'subs', n)) for n in (a, b)))
+        if found:
+            raise AssertionError(f'the {kind} copy {b} of {a} computes other numbers: {found[:5]}')
+    return {'names': names, 'copied': copied}
+
+
+def _victims(students, answers, kinds, copies, rng):
+    """(kind, k, index of the honest student copied) for the k-th copy of each kind, each student copied
+    once, in an order drawn from rng; an inlined helper needs a victim who wrote one."""
     has_helper = [i for i, s in enumerate(students) if any(
         _answer(answers, key, style).module for key, style in s['picks'].items() if style)]
-    order = list(rng.permutation(honest))
-    texts, copied = [submission_texts(release, s, answers) for s in students], []
+    order = list(rng.permutation(len(students)))
     for kind in kinds:
         for k in range(copies):
             pool = [i for i in order if i in has_helper] if kind == 'inline_helper' else order
             victim = pool[0]
             order.remove(victim)
-            steps = ONE_FILE if kind == 'one_file' else () if kind == 'verbatim' else (kind,)
-            transform = (lambda a, steps=steps, at=len(texts): disguise(a, steps, seed + at)) if steps else None
-            copy_texts = submission_texts(release, students[victim], answers, transform)
-            file = ''
-            if kind == 'one_file':
-                file = FILES[k % len(FILES)]
-                copy_texts = {**submission_texts(release, own[k], answers), file: copy_texts[file]}
-            copied.append((names[victim], names[len(texts)], kind, file))
-            texts.append(copy_texts)
-    for name, files in zip(names, texts):
-        write_submission(os.path.join(out, 'subs', name), files)
-    if check:
-        for a, b, kind, _ in copied:
-            found = kind != 'one_file' and differences(*(probe(os.path.join(out, 'subs', n)) for n in (a, b)))
-            if found:
-                raise AssertionError(f'the {kind} copy {b} of {a} computes other numbers: {found[:5]}')
-    return {'names': names, 'copied': copied}
+            yield kind, k, victim
 
 
 def _answer(answers, key, style):

@@ -107,7 +107,7 @@ class _SumMethod(ast.NodeTransformer):
         func = node.func
         if not isinstance(func, ast.Attribute) or func.attr not in SUM_LIKE:
             return node
-        arrays = (ast.Name, ast.Attribute, ast.Subscript, ast.Call, ast.BinOp)   # not a number: np.max(0, x)
+        arrays = (ast.Name, ast.Attribute, ast.Subscript, ast.Call, ast.BinOp, ast.UnaryOp)   # not np.max(0, x)
         if chain(func) == f'np.{func.attr}' and node.args and isinstance(node.args[0], arrays):   # np.sum(x, axis=0)
             axis = [k for k in node.keywords if k.arg == 'axis']
             rest = [k for k in node.keywords if k.arg != 'axis']
