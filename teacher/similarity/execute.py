@@ -46,7 +46,9 @@ class Executor(Evaluator):
 
     def call(self, function, args, keywords, caller):
         """An inlined helper's return value; its outputs other than the return become the caller's."""
-        params = [a.arg for a in function.args.args if a.arg != 'self']
+        params, me = [a.arg for a in function.args.args], self.graph.leaf('g:self')
+        if params[:1] == ['self'] and args[:1] != [me]:
+            params = params[1:]     # a method, self.f(x); f(self, x) binds self as any argument
         state = State(attrs=caller.attrs, outputs=caller.outputs)
         for i, name in enumerate(params):
             state.env[name] = args[i] if i < len(args) else keywords.get(name, self.graph.leaf(f'default{i}'))

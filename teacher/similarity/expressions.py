@@ -81,6 +81,8 @@ class Evaluator:
         if isinstance(node.value, ast.Name) and node.value.id == 'self' and 'self' not in state.env:
             return state.attrs.get(node.attr) or self.graph.leaf(self.attribute_key(node.attr))
         value = self.expr(node.value, state)
+        if value == self.graph.leaf('g:self'):   # the caller's self handed to a helper: f(self) reads self.W
+            return state.attrs.get(node.attr) or self.graph.leaf(self.attribute_key(node.attr))
         if node.attr == 'T':
             return spellings.transpose(self.graph, value)
         return self.graph.node('attr:' + node.attr, value)
