@@ -52,6 +52,22 @@ def test_spellings_of_one_value_have_one_normal_form(file, function, answers):
     assert forms[0] and all(form == forms[0] for form in forms[1:])
 
 
+def test_a_helper_handed_self_reads_the_callers_attributes():
+    """A function extracted to the top of the file and given self, in any position: self.Input there is
+    the layer's, as in the method (before, self was bound to the helper's first other parameter)."""
+    release, todos = cohorts.release_of(2)
+    graph, forms = Graph(), []
+    for helper, call in [('', 'self.Input.T @ delta'),
+                         ('def _w(layer, d):\n    return layer.Input.T @ d', '_w(self, delta)'),
+                         ('def _w(d, self):\n    return np.dot(self.Input.T, d)', '_w(delta, self)')]:
+        body = f'self.grad_W = {call}\nself.grad_b = delta.sum(axis=0, keepdims=True)'
+        answer = similarity_corpus.Answer('layers.py', 'FCLayer.gradients', 'test', body, helper, '')
+        text = similarity_corpus.answer_text('layers.py', release['layers.py'], {'FCLayer.gradients': answer})
+        units = {u.name: u for u in extract.units(graph, 'layers.py', release['layers.py'], text, todos['layers.py'])}
+        forms.append(units['FCLayer.gradients'].outputs)
+    assert forms[0] and forms[1] == forms[0] and forms[2] == forms[0]
+
+
 def test_a_different_value_has_another_normal_form():
     graph = Graph()
     right = outputs('layers.py', 'FCLayer.gradients', FC_GRADIENTS[0], graph)
@@ -213,6 +229,19 @@ def test_three_who_share_are_a_group(tmp_path, release):
     assert [sorted(cohort.docs[i].name for i in group) for group in found] == [['copyA', 'copyB', 's0']]
     page = (tmp_path / 'out' / 'similarity.html').read_text()
     assert 'Groups of three or more (1)' in page and '3 submissions: s0, copyA, copyB' in page
+
+
+def test_groups_of_five_copies_are_flagged_within_and_no_honest_pair(tmp_path, release):
+    """Four disguised copies each of s0, s1 and s2 (each disguised its own way): 15 of the 28 submissions
+    are in a group of five, their 30 pairs score high together, which must not lift the cohort's threshold
+    above them (issue 26: each submission's second-best score did, to its ceiling)."""
+    copies = {f'copy{j}.{k}': student(release, j, lambda a, k=k: similarity_disguise.disguise(
+        a, DISGUISES, seed=100 * k + len(a.body))) for j in range(3) for k in range(4)}
+    cohort, rows = run(tmp_path, {**honest(release), **copies})
+    groups = [{f's{j}', *(c for c in copies if c.startswith(f'copy{j}.'))} for j in range(3)]
+    flagged = {frozenset(key) for key, row in rows.items() if row.flagged}
+    within = {frozenset(key) for key in rows if any(set(key) <= group for group in groups)}
+    assert len(within) == 30 and flagged == within, cohort.threshold_how
 
 
 def test_a_threshold_given_overrides_the_cohorts(tmp_path, release):

@@ -21,11 +21,15 @@ pair's score is the highest of the whole's and each file's, so one file copied o
 Only fingerprints held by two or more documents can be shared: those columns form a dense (n × k)
 matrix whose product with its transpose gives every pair's evidence in one BLAS call.
 
-The flag threshold comes from the cohort's own spread: each submission's second-best score (a copy has
-one source, so its second-best match, like an honest submission's best, is chance), then median + k · MAD
-(scaled to a standard deviation), k = 1 + √(2 ln P) (the largest of P chance scores lies about √(2 ln P)
-deviations out), kept within [FLOOR, CEILING]: an easy TODO that many solved alike raises the median and
-does not flag a class; a class full of copies still has honest second-best scores.
+The flag threshold comes from the spread of ALL the cohort's pair scores, where copies are a small
+share (a group of 5 copies of one student is 10 pairs among thousands): on u = -ln(1 - score) (≈ E/λ for a
+pair that shares all it wrote) the chance tail falls off about exponentially, P(u > x) ≈ e^(-x/β), so β is
+read from the bulk, β = (u₉₀ - u₇₅) / ln 2.5 (the 75th and 90th percentiles), and extrapolated to where one
+pair of P lies beyond it by chance: u* = u₉₀ + β · ln(P / 10). The threshold 1 - e^(-u*) is kept within
+[FLOOR, CEILING]. An easy TODO that many solved alike raises the bulk and the threshold with it (and weighs
+nothing anyway: what half the class wrote has weight 0); a group of copies, however large, is too small a
+share of the pairs to move the 90th percentile much. (Each submission's second-best score, the earlier
+statistic, rose to the ceiling when several students shared one source.)
 """
 import numpy as np
 
@@ -76,15 +80,14 @@ def pair_score(common, own, scale):
 
 def threshold(scores, students, pairs):
     """(threshold, how it was set) from the (n × n) pair scores of the cohort; `students`: their indices
-    (the references are not a cohort's), `pairs`: how many pairs were compared."""
+    (the references are not a cohort's), `pairs`: how many pairs were compared (see the module's docstring)."""
     if len(students) < 4:
         return CEILING, f'{CEILING:g}, the ceiling: too few submissions ({len(students)}) for a spread'
-    others = scores[list(students)].copy()
-    others[np.arange(len(students)), list(students)] = -np.inf
-    second = np.sort(others, axis=1)[:, -2]     # a copy has one source: its second-best match is chance
-    median = float(np.median(second))
-    mad = 1.4826 * float(np.median(np.abs(second - median)))
-    k = 1 + np.sqrt(2 * np.log(max(pairs, 2)))
-    value = float(np.clip(median + k * mad, FLOOR, CEILING))
-    return value, (f'{value:.3f} = median {median:.3f} + {k:.2f} × MAD {mad:.3f} of each submission\'s '
-                   f'second-best score, kept within [{FLOOR:g}, {CEILING:g}]')
+    among = scores[np.ix_(students, students)][np.triu_indices(len(students), 1)]
+    u = -np.log1p(-np.minimum(among, 1 - 1e-9))
+    u75, u90 = np.quantile(u, [0.75, 0.9])
+    beta = (u90 - u75) / np.log(2.5)
+    value = float(np.clip(-np.expm1(-(u90 + beta * np.log(max(pairs, 10) / 10))), FLOOR, CEILING))
+    return value, (f'{value:.3f}: the pair scores\' tail (u = -ln(1 - score), 90th percentile {u90:.3f}, '
+                   f'decay {beta:.3f} from the 75th) extrapolated to 1 chance pair in {pairs}, '
+                   f'kept within [{FLOOR:g}, {CEILING:g}]')
