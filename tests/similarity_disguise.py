@@ -17,7 +17,7 @@ import tokenize
 import numpy as np
 
 from similarity_ast import parse_answer, unparse_answer
-from similarity_corpus import (FILES, differences, honest_students, load_answers, make_release, probe,
+from similarity_corpus import (differences, honest_students, load_answers, make_release, probe,
                                submission_texts, write_submission)
 from similarity_transforms import TRANSFORMS
 
@@ -89,6 +89,7 @@ def disguise(answer, kinds, seed):
     return comment_lines(result, seed) if 'comments' in expanded else result
 KINDS = tuple(TRANSFORMS) + ('comments', 'heavy')
 ONE_FILE = ('rename', 'comments')   # the disguise of a copy of one file of three
+ONE_FILE_FILES = ('criterion.py', 'layers.py')   # the files with several TODOs: a copy of one can carry evidence
 
 
 def build_corpus(out, honest=60, copies=3, seed=0, wrong_rate=0.03, kinds=('verbatim',) + KINDS + ('one_file',),
@@ -98,7 +99,10 @@ def build_corpus(out, honest=60, copies=3, seed=0, wrong_rate=0.03, kinds=('verb
 
     `copies` copies per kind, each of a different honest student; a copy keeps its victim's choices
     (styles and TODO comments) and applies the disguise to every answer ('one_file': the victim's
-    answers in one case file, the copier's own in the others). Names are shuffled, so a name says
+    answers in one case file, the copier's own in the others: criterion.py or layers.py, from a victim
+    whose file holds rare code, `rare_code` >= ln(10 P) nats for P pairs: a classmate writes it the same way
+    by chance less than once in 10 P; a copy of optimizer.py's one-line answers carries no evidence that
+    any tool could see, tests/test_similarity.py shows that limit). Names are shuffled, so a name says
     nothing. With check, every copy but 'one_file' is probed against its victim (numbers kept). skew: how
     popular the first styles are (honest_students)."""
     if honest < copies * len(kinds):
@@ -112,11 +116,11 @@ def build_corpus(out, honest=60, copies=3, seed=0, wrong_rate=0.03, kinds=('verb
     names = [f's{i:03d}' for i in rng.permutation(honest + copies * len(kinds))]
     texts = [submission_texts(release, s, answers) for s in students]
     copied = []
-    for kind, k, victim in _victims(students, answers, kinds, copies, rng):
+    pairs = len(names) * (len(names) - 1) // 2
+    for kind, k, victim, file in _victims(students, answers, kinds, copies, rng, np.log(10 * pairs)):
         steps = ONE_FILE if kind == 'one_file' else () if kind == 'verbatim' else (kind,)
         transform = (lambda a, steps=steps, at=len(texts): disguise(a, steps, seed + at)) if steps else None
         copy_texts = submission_texts(release, students[victim], answers, transform)
-        file = FILES[k % len(FILES)] if kind == 'one_file' else ''
         if file:
             copy_texts = {**submission_texts(release, own[k], answers), file: copy_texts[file]}
         copied.append((names[victim], names[len(texts)], kind, file))
@@ -130,18 +134,30 @@ def build_corpus(out, honest=60, copies=3, seed=0, wrong_rate=0.03, kinds=('verb
     return {'names': names, 'copied': copied}
 
 
-def _victims(students, answers, kinds, copies, rng):
-    """(kind, k, index of the honest student copied) for the k-th copy of each kind, each student copied
-    once, in an order drawn from rng; an inlined helper needs a victim who wrote one."""
+def _victims(students, answers, kinds, copies, rng, rare):
+    """(kind, k, index of the honest student copied, the file copied alone or '') for the k-th copy of each
+    kind, each student copied once, in an order drawn from rng; an inlined helper needs a victim who wrote
+    one, a one-file copy one whose file holds at least `rare` nats of rare code (rare_code)."""
     has_helper = [i for i, s in enumerate(students) if any(
         _answer(answers, key, style).module for key, style in s['picks'].items() if style)]
     order = list(rng.permutation(len(students)))
     for kind in kinds:
         for k in range(copies):
-            pool = [i for i in order if i in has_helper] if kind == 'inline_helper' else order
-            victim = pool[0]
-            order.remove(victim)
-            yield kind, k, victim
+            file = ONE_FILE_FILES[k % len(ONE_FILE_FILES)] if kind == 'one_file' else ''
+            pool = [i for i in order if i in has_helper] if kind == 'inline_helper' else \
+                [i for i in order if rare_code(students, i, file) >= rare] if file else order
+            if not pool:
+                raise ValueError(f'build_corpus: no student left whose {file} holds {rare:.1f} nats of rare code')
+            order.remove(pool[0])
+            yield kind, k, pool[0], file
+
+
+def rare_code(students, i, file):
+    """The nats of rare code in student i's `file`: Σ over its answered TODOs of -ln(the share of the
+    students who answered that TODO the same way)."""
+    picks = [(key, style) for key, style in students[i]['picks'].items() if style and key[0] == file]
+    return sum(-np.log(sum(s['picks'].get(key) == style for s in students) / len(students))
+               for key, style in picks)
 
 
 def _answer(answers, key, style):

@@ -170,6 +170,27 @@ def test_one_file_copied_of_three_is_flagged_and_named(tmp_path, release):
     assert [key for key, row in rows.items() if row.flagged] == [('s2', 'partial')]
 
 
+def test_a_copy_of_the_line_most_of_the_class_wrote_is_invisible(tmp_path, release):
+    """The limit, shown: a copy of optimizer.py alone from s3, who answered only SGD._update_plain with the
+    textbook update that s14 and four others also wrote, shares what those honest pairs share and nothing
+    more; the detector scores it as it scores them and flags none (docs/teachers.md says so)."""
+    key = ('optimizer.py', 'SGD._update_plain')
+    textbook = (3, 14, 2, 4, 5, 7)
+    for k in textbook:
+        assert CLASS[k]['picks'][('optimizer.py', 'SGD._update_fast')] is None
+    writers = {k: {**CLASS[k], 'picks': {**CLASS[k]['picks'], key: 'textbook'}} for k in textbook}
+    texts = {k: similarity_corpus.submission_texts(release, writers.get(k, CLASS[k])) for k in range(16) if k != 1}
+    copier = student(release, 1)
+    copier['optimizer.py'] = similarity_corpus.submission_texts(release, writers[3], transform=disguised)[
+        'optimizer.py']
+    cohort, rows = run(tmp_path, {**{f's{k}': t for k, t in texts.items()}, 'copier': copier})
+    names = [d.name for d in cohort.docs]
+    file_score = cohort.files['optimizer.py']
+    copy = file_score[names.index('s3'), names.index('copier')]
+    honest = file_score[names.index('s3'), names.index('s14')]
+    assert copy == pytest.approx(honest, abs=0.01) and not any(row.flagged for row in rows.values())
+
+
 def test_a_reference_is_compared_with_every_submission_and_named_as_the_source(tmp_path, release):
     refs = [write(tmp_path, f'online{k}', student(release, k)) for k in (14, 15)]
     subs = honest(release, 14)
