@@ -148,8 +148,9 @@ def _victims(students, answers, kinds, copies, rng, rare):
                 [i for i in order if rare_code(students, i, file) >= rare] if file else order
             if not pool:
                 raise ValueError(f'build_corpus: no student left whose {file} holds {rare:.1f} nats of rare code')
-            order.remove(pool[0])
-            yield kind, k, pool[0], file
+            victim = pool[0]
+            order.remove(victim)
+            yield kind, k, victim, file
 
 
 def rare_code(students, i, file):
