@@ -77,6 +77,7 @@ def test_a_corpus_is_reproducible_and_its_honest_students_differ(tmp_path):
     truth = disguises.build_corpus(str(tmp_path / 'one'), honest=6, copies=1, kinds=kinds)
     again = disguises.build_corpus(str(tmp_path / 'two'), honest=6, copies=1, kinds=kinds, check=False)
     assert truth == again and len(truth['names']) == 9 and [c[2] for c in truth['copied']] == list(kinds)
+    assert len({c[0] for c in truth['copied']}) == len(kinds)   # each victim copied once
     subs = tmp_path / 'one' / 'subs'
     assert not filecmp.dircmp(subs, tmp_path / 'two' / 'subs').diff_files
     victim, verbatim = truth['copied'][0][:2]
