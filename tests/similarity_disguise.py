@@ -100,8 +100,9 @@ def build_corpus(out, honest=60, copies=3, seed=0, wrong_rate=0.03, kinds=('verb
     `copies` copies per kind, each of a different honest student; a copy keeps its victim's choices
     (styles and TODO comments) and applies the disguise to every answer ('one_file': the victim's
     answers in one case file, the copier's own in the others: criterion.py or layers.py, from a victim
-    whose file holds rare code, `rare_code` >= ln(10 P) nats for P pairs: a classmate writes it the same way
-    by chance less than once in 10 P; a copy of optimizer.py's one-line answers carries no evidence that
+    whose file holds rare code, `rare_code` >= ln(100 P) nats for P pairs: a classmate writes it the same
+    way by chance less than once in 100 P, a margin of ln 33 over the best of the 3 P chance coincidences of
+    a file among the class's pairs; a copy of optimizer.py's one-line answers carries no evidence that
     any tool could see, tests/test_similarity.py shows that limit). Names are shuffled, so a name says
     nothing. With check, every copy but 'one_file' is probed against its victim (numbers kept). skew: how
     popular the first styles are (honest_students)."""
@@ -117,7 +118,7 @@ def build_corpus(out, honest=60, copies=3, seed=0, wrong_rate=0.03, kinds=('verb
     texts = [submission_texts(release, s, answers) for s in students]
     copied = []
     pairs = len(names) * (len(names) - 1) // 2
-    for kind, k, victim, file in _victims(students, answers, kinds, copies, rng, np.log(10 * pairs)):
+    for kind, k, victim, file in _victims(students, answers, kinds, copies, rng, np.log(100 * pairs)):
         steps = ONE_FILE if kind == 'one_file' else () if kind == 'verbatim' else (kind,)
         transform = (lambda a, steps=steps, at=len(texts): disguise(a, steps, seed + at)) if steps else None
         copy_texts = submission_texts(release, students[victim], answers, transform)
@@ -137,20 +138,23 @@ def build_corpus(out, honest=60, copies=3, seed=0, wrong_rate=0.03, kinds=('verb
 def _victims(students, answers, kinds, copies, rng, rare):
     """(kind, k, index of the honest student copied, the file copied alone or '') for the k-th copy of each
     kind, each student copied once, in an order drawn from rng; an inlined helper needs a victim who wrote
-    one, a one-file copy one whose file holds at least `rare` nats of rare code (rare_code)."""
+    one, a one-file copy one whose file holds at least `rare` nats of rare code (rare_code): these two
+    kinds choose first, the others take the rest in order."""
     has_helper = [i for i, s in enumerate(students) if any(
         _answer(answers, key, style).module for key, style in s['picks'].items() if style)]
-    order = list(rng.permutation(len(students)))
-    for kind in kinds:
+    order, chosen = list(rng.permutation(len(students))), {}
+    for kind in sorted(kinds, key=lambda kind: kind not in ('one_file', 'inline_helper')):
         for k in range(copies):
             file = ONE_FILE_FILES[k % len(ONE_FILE_FILES)] if kind == 'one_file' else ''
             pool = [i for i in order if i in has_helper] if kind == 'inline_helper' else \
                 [i for i in order if rare_code(students, i, file) >= rare] if file else order
             if not pool:
                 raise ValueError(f'build_corpus: no student left whose {file} holds {rare:.1f} nats of rare code')
-            victim = pool[0]
-            order.remove(victim)
-            yield kind, k, victim, file
+            chosen[kind, k] = (pool[0], file)
+            order.remove(pool[0])
+    for kind in kinds:
+        for k in range(copies):
+            yield (kind, k, *chosen[kind, k])
 
 
 def rare_code(students, i, file):

@@ -150,14 +150,15 @@ def _score(cohort, files, progress):
     by_channel = {c: score.shared(arrays[c], scales[c], unique, weight, counts) for c in channels}
     common, own = {}, {}
     references = sum(d.reference for d in docs)
-    scale = score.evidence_scale((n - references) * (n - references - 1) // 2 + references * (n - references))
+    pairs = (n - references) * (n - references - 1) // 2 + references * (n - references)
+    scale, file_scale = score.evidence_scale(pairs), score.evidence_scale(pairs * max(1, len(files)))
     for file in files:   # a file parsed on both sides compares code, else tokens
         parsed = np.array([file in d.texts and file not in d.fallback for d in docs])
         both = np.outer(parsed, parsed)
         (ast_common, ast_own), (tok_common, tok_own) = by_channel['ast:' + file], by_channel['tok:' + file]
         common[file] = np.where(both, ast_common, tok_common)
         own[file] = np.where(both, ast_own[:, None], tok_own[:, None])    # row i: document i's own evidence
-        cohort.files[file] = score.pair_score(common[file], own[file], scale)
+        cohort.files[file] = score.pair_score(common[file], own[file], file_scale)   # F files: F·P chances
     behaviour_common, behaviour_own = by_channel[BEHAVIOUR]
     whole = score.pair_score(sum(common.values()) + behaviour_common,
                              sum(own.values()) + behaviour_own[:, None] if files else behaviour_own[:, None], scale)

@@ -17,7 +17,8 @@ with the behaviour (wrong outputs shared, each weighing half a function), is
 how much of what they wrote they share, times how sure the shared part makes it: a file with one short
 TODO that two students happened to write alike cannot reach a high score, a file copied whole can. Among
 P pairs the closest honest pair shares about ln P nats by chance, so λ grows with ln P. The
-pair's score is the highest of the whole's and each file's, so one file copied of three is seen.
+pair's score is the highest of the whole's and each file's, so one file copied of three is seen; a file's
+score has F·P chances to be high by chance (F case files), so its λ is EVIDENCE · ln(F·P).
 Only fingerprints held by two or more documents can be shared: those columns form a dense (n × k)
 matrix whose product with its transpose gives every pair's evidence in one BLAS call.
 
