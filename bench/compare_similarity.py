@@ -15,8 +15,9 @@ student). The tools, each on the same submissions:
   template (`dolos no template`); flagged at its web view's default cut-off, 0.75 (the view then moves
   it to a value it guesses from the spread of the scores; that guess is not reproduced here).
 Printed: ROC AUC over every pair (copied pairs against honest ones, ties counted half), precision and
-recall at each tool's threshold, recall per kind of disguise, and where the worst-ranked copied pair
-stands against the best-ranked honest pair.
+recall at each tool's threshold, recall per kind of disguise (and, for the heavy and one-file copies, how many
+rank above every honest pair: recall at a threshold that flags most of the class says little), and where the
+worst-ranked copied pair stands against the best-ranked honest pair.
 """
 import argparse
 import itertools
@@ -157,15 +158,17 @@ def measure(pairs, names, truth):
     ranking = sorted(every, key=lambda p: -score[p][0])
     worst_copy = max(i for i, p in enumerate(ranking, 1) if p in copied)
     best_honest = min(i for i, p in enumerate(ranking, 1) if p not in copied)
-    kinds = {}
+    kinds, above = {}, {}
     for pair, kind in copied.items():
         kinds.setdefault(kind, []).append(score[pair][1])
+        above.setdefault(kind, []).append(score[pair][0] > max(negative))
     return {'auc': auc(np.array(positive), np.array(negative)), 'flagged': len(flagged), 'hits': len(hits),
             'honest flagged': len(flagged) - len(hits), 'copies': len(copied), 'honest pairs': len(negative),
             'precision': len(hits) / len(flagged) if flagged else float('nan'), 'recall': len(hits) / len(copied),
             'worst copy rank': worst_copy, 'best honest rank': best_honest,
             'copies above every honest pair': sum(s > max(negative) for s in positive),
-            'kinds': {k: (sum(v), len(v)) for k, v in kinds.items()}}
+            'kinds': {k: (sum(v), len(v)) for k, v in kinds.items()},
+            'above': {k: (sum(v), len(v)) for k, v in above.items()}}
 
 
 def table(results, truth):
@@ -185,6 +188,8 @@ def table(results, truth):
     kinds = list(dict.fromkeys(c[2] for c in truth['copied']))
     for kind in kinds:
         row(f'recall: {kind}', lambda r, k=kind: '{}/{}'.format(*r['kinds'][k]))
+    for kind in [k for k in ('heavy', 'one_file') if k in kinds]:
+        row(f'above every honest pair: {kind}', lambda r, k=kind: '{}/{}'.format(*r['above'][k]))
     return '\n'.join(lines)
 
 
