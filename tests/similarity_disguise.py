@@ -116,9 +116,8 @@ def build_corpus(out, honest=60, copies=3, seed=0, wrong_rate=0.03, kinds=('verb
     own, students = students[honest:], students[:honest]   # own: a one-file copier's other files
     names = [f's{i:03d}' for i in rng.permutation(honest + copies * len(kinds))]
     texts = [submission_texts(release, s, answers) for s in students]
-    copied = []
-    pairs = len(names) * (len(names) - 1) // 2
-    for kind, k, victim, file in _victims(students, answers, kinds, copies, rng, np.log(100 * pairs)):
+    copied, rare = [], np.log(100 * len(names) * (len(names) - 1) / 2)   # ln(100 P) nats for P pairs
+    for kind, k, victim, file in _victims(students, answers, kinds, copies, rng, rare):
         steps = ONE_FILE if kind == 'one_file' else () if kind == 'verbatim' else (kind,)
         transform = (lambda a, steps=steps, at=len(texts): disguise(a, steps, seed + at)) if steps else None
         copy_texts = submission_texts(release, students[victim], answers, transform)
