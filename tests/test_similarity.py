@@ -1,5 +1,5 @@
 """teacher.similarity: what is compared (only the student's code), the normal form (disguises change
-nothing), and a small class with copies in it (tests/similarity_cohort.py). Every submission is made
+nothing), and a small class with copies in it (tests/similarity_corpus.py). Every submission is made
 inside tmp_path."""
 import os
 import zipfile
