@@ -13,7 +13,8 @@ seed, and each hand-in's result (and the reference's) is stored as soon as it is
 line on stderr says how many are graded, which are being graded and the time left. `--resume` grades
 only the hand-ins without a result, with the recorded seed; `--only NAME` grades one again with it.
 DIR's grades.csv, rules.csv and feedback files are written from the gradebook (outputs.py) once every
-hand-in has its result.
+hand-in has its result, and (unless --no-similarity) similarity.csv and similarity.html (teacher.similarity),
+with the wrong outputs two hand-ins share as evidence.
 
 Without a working sandbox (sandbox.support() says which piece is missing) grading refuses to start
 unless the teacher passes --no-sandbox: the workers are then plain processes that see and reach what
@@ -37,6 +38,7 @@ from teacher.intake import read_submission, submission_name
 from teacher.outputs import LANGS, parse_rule_points, summary, write_outputs
 from teacher.points import POINTS, table_problems, test_files
 from teacher.run import ROOT, Limits, Template, run_submission
+from teacher.similarity import behaviour, report as similarity_report
 from teacher.timing import slow_findings
 
 
@@ -67,7 +69,7 @@ def inspect_handin(intake, case, run):
 
 def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=ROOT, work=None, no_sandbox=False,
           seed=None, resume=False, only=None, lang=None, rule_points=None, stream=None, inspect=inspect_handin,
-          rerun_notebooks=None):
+          rerun_notebooks=None, similarity=True):
     """Grade the hand-ins, store each result in DIR/gradebook.db as it is decided, then write DIR's files
     from the gradebook; (rows of grades.csv, problems).
 
@@ -80,6 +82,7 @@ def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=ROOT, w
     seed: of the tests' inputs for a new run (default: drawn now). stream: of the progress line (stderr).
     inspect(intake, case, run) -> (findings, accuracies): the rules' checks of one hand-in.
     rerun_notebooks: rerun.NotebookLimits to run each hand-in's notebook again in the sandbox (None: not).
+    similarity: also write DIR/similarity.csv and .html, with the wrong outputs each hand-in's row keeps.
     """
     support = None if no_sandbox else sandbox.support()
     if support is not None and not support.usable:
@@ -103,6 +106,10 @@ def grade(submissions, case, out, limits=Limits(), jobs=None, source_dir=ROOT, w
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rows = write_outputs(out, POINTS[case], results, record['rule points'], record['lang'])
+    if similarity:
+        shared = {row['name']: {int(key): words for key, words in row.get('wrong outputs', {}).items()}
+                  for row, _, _ in results}
+        similarity_report.write_reports(record['submissions'], case, out, behaviour=shared, source_dir=source_dir)
     return rows, _problems(case, record['reference'])
 
 
@@ -148,12 +155,22 @@ def _grade_class(book, template, record, todo, limits, jobs, support, work, insp
         intake, run, findings, accuracies = result
         row = score(POINTS[case], run.collected if reference is None else reference['collected'], intake, run, limits)
         if position is None:
-            return {'collected': run.collected, 'score': row['score'], 'max': row['max'], 'timings': run.timings}
+            return {'collected': run.collected, 'score': row['score'], 'max': row['max'], 'timings': run.timings,
+                    'digests': run.digests}
         row['notes'] = f'{record["sandbox"]}; inputs drawn from seed {seed}'
+        row['wrong outputs'] = _wrong_outputs(row['name'], run, reference['digests'])
         findings += slow_findings(case, template.todos, run.timings, reference['timings'], intake.files,
                                   intake.found_at)
         return row, sorted(findings, key=lambda f: RULES.index(f.rule)), accuracies
     grade_class(book, paths, todo, job, decide, jobs, record.get('reference'), stream)
+
+
+def _wrong_outputs(name, run, reference_digests):
+    """{fingerprint (text): words} of the outputs of the tests `run` failed that differ from the reference's
+    on the same inputs (similarity/behaviour.py): kept with the row, so a resumed run compares them all."""
+    failed = {test for test, (outcome, _) in run.outcomes.items() if outcome == 'failed'}
+    wrong = behaviour.wrong_outputs([tuple(d) for d in reference_digests], {name: run.digests}, {name: failed})
+    return {str(key): words for key, words in wrong[name].items()}
 
 
 def parse(argv):
@@ -198,6 +215,8 @@ def parse(argv):
     parser.add_argument('--notebook-time-limit', type=float, metavar='SECONDS',
                         help='wall clock for one notebook\'s run with --rerun-notebooks (default: '
                         + ', '.join(f'{seconds:g} for case {case}' for case, seconds in rerun.SECONDS.items()) + ')')
+    parser.add_argument('--no-similarity', action='store_true', help='skip similarity.csv and similarity.html '
+                        '(default: written, the hand-ins compared with one another: teacher.similarity)')
     parser.add_argument('--no-sandbox', action='store_true', help='run the submissions\' code as plain processes '
                         'of yours, without the sandbox (only where it cannot be built; default: the sandbox)')
     return parser, parser.parse_args(argv)
@@ -244,7 +263,7 @@ def main(argv=None):
     try:
         rows, problems = grade(submissions, case, args.out, limits, args.jobs, no_sandbox=args.no_sandbox,
                                resume=args.resume, only=args.only, lang=args.lang, rule_points=rule_points,
-                               rerun_notebooks=notebooks)
+                               rerun_notebooks=notebooks, similarity=not args.no_similarity)
     except NoSandbox as error:
         print(f'teacher.grade: refusing to grade: {error}', file=sys.stderr)
         return 2

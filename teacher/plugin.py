@@ -14,7 +14,8 @@ written to an inherited file descriptor: kind is 'collect' (a test file is about
 'collected' (its outcome), 'item' (a test was collected), 'start' (a test is about to run), 'result'
 (its outcome), 'note' (something the worker's side reported, in message), 'timing' (a TODO's time at
 the course's shapes, measured in the worker after the tests: outcome 'timed' or 'over', seconds in
-message) or 'finished'.
+message), 'digest' (a probe's outputs as digests, for the similarity report:
+teacher/similarity/behaviour.py) or 'finished'.
 A per-test (and per-import) timer raises GradeTimeout in the running code.
 """
 import hashlib
@@ -53,6 +54,7 @@ class Recorder:
         self._skip = set(skip)
         self._reports = []
         self._seed, self._worker, self._remote, self._timing = seed, worker, None, timing
+        self._test = ''
 
     def pytest_configure(self, config):
         config.option.grade_seed = self._seed
@@ -70,7 +72,9 @@ class Recorder:
         self._remote = remote.RemoteProbes(
             limits=sandbox.Limits(**settings.pop('limits')), support=support and sandbox.Support(**support),
             note=lambda text: self._write('note', message=text), **settings)
-        probes.use(self._remote)
+        from teacher.similarity import behaviour   # what each probe returned, as digests, for the similarity report
+        probes.use(behaviour.recording(self._remote,
+                                       lambda probe, text: self._write('digest', self._test, probe, text)))
         self._remote.start()
 
     def _write(self, kind, name='', outcome='', message=''):
@@ -102,7 +106,7 @@ class Recorder:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item):
-        self._reports = []
+        self._reports, self._test = [], item.nodeid
         self._write('start', item.nodeid)
         self._alarm(self._timeout)
         yield

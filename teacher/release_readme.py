@@ -114,8 +114,13 @@ TEXT = {   # key -> {lang: text}; {placeholders} are filled by readme()
               '.ipynb_checkpoints）和 .git 会被跳过；MNIST 的文件（data/、*.gz）也会被跳过，但会被记录，'
               '因为作业要求不提交数据集。'},
     'handin_after': {
-        'en': 'No other file is graded; your feedback lists the other files it saw as ignored.',
-        'zh': '其他文件都不评分；评分反馈会把看到的其他文件列为 "ignored"。'},
+        'en': 'No other file is graded; your feedback lists the other files it saw as ignored. No plagiarism: '
+              'write your own code. The submissions are compared with one another (and with solutions found '
+              'online) on what each student wrote, renamed, reordered or respelled as it may be; a close match '
+              'makes your teacher look at both.',
+        'zh': '其他文件都不评分；评分反馈会把看到的其他文件列为 "ignored"。禁止抄袭：代码须由你自己编写。所有提交会'
+              '相互比较（也会与网上能找到的答案比较），比较的是每位同学自己写的内容，改名、调换顺序或换一种写法都一样；'
+              '高度相似的提交会由老师查看双方的代码。'},
     'feedback': {
         'en': 'Your feedback gives the points of each test with its diagnosis and, above them, each place where '
               'your hand-in breaks one of the assignment\'s rules (the notebook with its results, the PDF '

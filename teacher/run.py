@@ -56,6 +56,7 @@ class Run:
     seconds: float = 0.0      # wall-clock time of the run, all attempts
     findings: list = field(default_factory=list)   # findings.Finding the run itself found (timings, a rerun)
     timings: dict = field(default_factory=dict)    # TODO -> [median s of one call, True: a lower bound] (timing.py)
+    digests: list = field(default_factory=list)    # (test, probe, its outputs' digests): similarity/behaviour.py
 
 
 class Template:
@@ -273,6 +274,8 @@ def _take(records, ending, skip, ignore, run):
             skip.add(name)
         elif kind == 'timing':
             run.timings[name] = _timing(outcome, message)
+        elif kind == 'digest':
+            run.digests.append((name, outcome, message))
         elif kind == 'note':
             if message not in run.notes:
                 run.notes.append(message)

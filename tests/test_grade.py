@@ -276,7 +276,8 @@ def test_grades_csv_and_feedback_files(graded):
     assert list(table[0])[:3] == ['name', 'score', 'max'] and list(table[0])[3:3 + tests] == list(grade.POINTS[1])
     assert list(table[0])[3 + tests:] == [*RULES, 'test accuracy', 'rule points', 'flags', 'notes']
     assert 'inputs drawn from seed' in table[0]['notes']
-    assert sorted(os.listdir(out)) == sorted(['grades.csv', 'rules.csv', 'gradebook.db']
+    assert sorted(os.listdir(out)) == sorted(['grades.csv', 'rules.csv', 'gradebook.db', 'similarity.csv',
+                                              'similarity.html']
                                              + [row['name'] + '.txt' for row in rows.values()])
     zipped = (out / 'zipped.txt').read_text()
     assert 'Refused: ../../escape.py' in zipped and 'Ignored (not files of this case): zipped/notes.txt' in zipped
