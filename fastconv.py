@@ -104,5 +104,7 @@ def backward(delta, saved):
     grad_W, grad_b, d_hat = gradients(delta, saved)
     _, w_hat, (_, _, H, Wd), p = saved
     L = grid(H + p), grid(Wd + p)
-    dx = np.fft.irfft2(d_hat @ np.swapaxes(w_hat, 2, 3), s=L, axes=(0, 1))   # (L₀, L₁, N, C)
-    return dx[:H, :Wd].transpose(2, 3, 0, 1), grad_W, grad_b
+    dx_full = np.fft.irfft2(d_hat @ np.swapaxes(w_hat, 2, 3), s=L, axes=(0, 1))   # (L₀, L₁, N, C)
+    dx = np.empty((len(delta), H, Wd, dx_full.shape[3]), dx_full.dtype)   # channels-last, as pooling keeps its
+    np.copyto(dx, dx_full[:H, :Wd].transpose(2, 0, 1, 3))                 # winners: it reads dx without a copy
+    return dx.transpose(0, 3, 1, 2), grad_W, grad_b
