@@ -270,7 +270,8 @@ def test_in_the_case3_release_the_students_convolution_runs_never_the_fft_path(t
               'x = np.random.default_rng(0).standard_normal((2, 32, 14, 14)).astype(np.float32)\n'
               'u = layer.forward(x)\n'
               'want = conv.conv2d_reference(x.astype(np.float64), layer.W.astype(np.float64), layer.b, 1, 2)\n'
-              'print(layer.cols is not None, layer._spectra is None, float(np.abs(u - want).max() / np.abs(want).max()))\n')
+              'error = np.abs(u - want).max() / np.abs(want).max()\n'
+              'print(layer.cols is not None, layer._spectra is None, float(error))\n')
     run = lambda: subprocess.run([sys.executable, '-c', script], cwd=out, capture_output=True, text=True)
     empty = run()
     assert 'conv.py: TODO ConvLayer.correlate — not implemented yet' in empty.stderr, empty.stderr
