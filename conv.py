@@ -107,7 +107,7 @@ class ConvLayer(Layer):
         self.b = np.zeros(filters, dtype)
         self.grad_W, self.grad_b = np.zeros_like(self.W), np.zeros_like(self.b)
         self.cols, self.input_shape, self._padded, self._cols_kept = None, None, None, None
-        self._spectra = None   # the FFT path's x̂ and ŵ, kept from forward for backward in place of P
+        self._spectra, self._fft_memory = None, {}   # the FFT path's x̂ and ŵ for backward, its kept arrays
 
     def output_shape(self, shape):
         """(N, F, Ho, Wo) of an input shape (N, C, H, W)."""
@@ -178,7 +178,7 @@ class ConvLayer(Layer):
     def _fft_forward(self, Input):
         """u (N, F, Ho, Wo) of one batch by the FFT path; its spectra kept for backward instead of P."""
         self.input_shape, self.cols = Input.shape, None
-        u, self._spectra = fastconv.forward(Input, self.W, self.b, self.pad)
+        u, self._spectra = fastconv.forward(Input, self.W, self.b, self.pad, self._fft_memory)
         return u
 
     def correlate(self, Input):
