@@ -5,9 +5,11 @@ training steps on random batches of 64 images, and prints the median millisecond
 so the largest costs that are not GEMMs can be found. Two nets side by side in the same run, their steps
 alternating: the convolutions as ConvLayer chooses them ('auto': the FFT path where fastconv.suits says,
 the plain patch GEMM elsewhere) and all by the plain patch GEMM ('gemm', the code before the FFT path).
-Threads as numpy's BLAS has them.
+Threads as numpy's BLAS has them. --clock cpu reads the process's CPU time instead of the wall clock:
+on a busy machine, with one thread, it leaves out the time the process waited for a core.
 
     OPENBLAS_NUM_THREADS=2 python bench/profile_convnet.py --steps 50
+    OPENBLAS_NUM_THREADS=1 python bench/profile_convnet.py --steps 30 --clock cpu
 """
 import argparse
 import os
@@ -20,7 +22,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def profile(steps, batch_size, seed, algorithms=('gemm', 'auto')):
+CLOCKS = {'wall': time.perf_counter, 'cpu': time.process_time}
+
+
+def profile(steps, batch_size, seed, algorithms=('gemm', 'auto'), clock=time.perf_counter):
     """{(layer index, repr, 'forward'|'backward'|'step'): {algorithm: [seconds per step]}}."""
     from conv import ConvLayer
     from criterion import SoftmaxCrossEntropyLossLayer
@@ -35,27 +40,27 @@ def profile(steps, batch_size, seed, algorithms=('gemm', 'auto')):
     for _ in range(steps):
         x, labels = rng.random((batch_size, 784), dtype=np.float32), rng.integers(0, 10, batch_size)
         for algorithm, (net, optimizer, criterion) in nets.items():
-            for key, seconds in timed_step(net, optimizer, criterion, x, labels):
+            for key, seconds in timed_step(net, optimizer, criterion, x, labels, clock):
                 times.setdefault(key, {}).setdefault(algorithm, []).append(seconds)
     return times
 
 
-def timed_step(net, optimizer, criterion, x, labels):
+def timed_step(net, optimizer, criterion, x, labels, clock):
     """[((layer index, repr, phase), seconds)] of one training step, layer by layer."""
     layers, out = net.layers, []
     for k, layer in enumerate(layers):
-        begin = time.perf_counter()
+        begin = clock()
         x = layer.forward(x)
-        out.append(((k, repr(layer), 'forward'), time.perf_counter() - begin))
+        out.append(((k, repr(layer), 'forward'), clock() - begin))
     criterion.forward(x, labels)
     delta = criterion.backward()
     for k in range(len(layers) - 1, 0, -1):
-        layer, begin = layers[k], time.perf_counter()
+        layer, begin = layers[k], clock()
         delta = layer.backward(delta) if k > 1 else layer.gradients(delta)
-        out.append(((k, repr(layer), 'backward'), time.perf_counter() - begin))
-    begin = time.perf_counter()
+        out.append(((k, repr(layer), 'backward'), clock() - begin))
+    begin = clock()
     optimizer.step()
-    return out + [((len(layers), 'Adam', 'step'), time.perf_counter() - begin)]
+    return out + [((len(layers), 'Adam', 'step'), clock() - begin)]
 
 
 def main():
@@ -63,10 +68,12 @@ def main():
     parser.add_argument('--steps', type=int, default=50)
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--clock', choices=CLOCKS, default='wall', help='wall time (default) or CPU time')
     args = parser.parse_args()
-    times = profile(args.steps, args.batch_size, args.seed)
+    times = profile(args.steps, args.batch_size, args.seed, clock=CLOCKS[args.clock])
     algorithms = list(next(iter(times.values())))
-    print(f'median ms per step, batch {args.batch_size}, {args.steps} steps; load {os.getloadavg()[0]:.2f}')
+    print(f'median ms ({args.clock}) per step, batch {args.batch_size}, {args.steps} steps; '
+          f'load {os.getloadavg()[0]:.2f}')
     print(f"{'':48s} {'phase':8s} " + ' '.join(f'{a:>7s}' for a in algorithms))
     totals = dict.fromkeys(algorithms, 0.0)
     for (k, name, phase), by in sorted(times.items(), key=lambda item: (item[0][2] != 'forward', item[0][0])):
