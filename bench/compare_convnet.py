@@ -157,16 +157,24 @@ def end_to_end(side, args, threads):
     return {'seconds': seconds, 'accuracy': accuracy, 'peak_rss': usage.ru_maxrss / 1024}
 
 
+def alternate(runs, measure, row):
+    """{side: [measure(side) per run]}, the sides alternating and so the side that goes first; row(i, side,
+    result), a table row, printed as each result arrives."""
+    results = {'project': [], 'torch': []}
+    for i in range(runs):
+        for side in (('project', 'torch') if i % 2 == 0 else ('torch', 'project')):
+            results[side].append(measure(side))
+            print(row(i, side, results[side][-1]), flush=True)
+    return results
+
+
 def compare_end_to_end(args, threads):
     """Print each run of both sides (wall seconds, test accuracy, peak RSS), then the medians and their ratio."""
     print('| run | side | wall s | test acc | peak RSS MiB |')
     print('|---|---|---|---|---|')
-    results = {'project': [], 'torch': []}
-    for i in range(args.runs):
-        for side in (('project', 'torch') if i % 2 == 0 else ('torch', 'project')):
-            r = end_to_end(side, args, threads)
-            results[side].append(r)
-            print(f"| {i} | {side} | {r['seconds']:.1f} | {r['accuracy']:.4f} | {r['peak_rss']:.0f} |", flush=True)
+    results = alternate(args.runs, lambda side: end_to_end(side, args, threads),
+                        lambda i, side, r: f"| {i} | {side} | {r['seconds']:.1f} | {r['accuracy']:.4f} | "
+                                           f"{r['peak_rss']:.0f} |")
     mine, theirs = (statistics.median(r['seconds'] for r in results[s]) for s in ('project', 'torch'))
     ratios = [p['seconds'] / t['seconds'] for p, t in zip(results['project'], results['torch'])]
     print(f'median wall: project {mine:.1f} s, PyTorch {theirs:.1f} s, ratio {mine / theirs:.2f} (per run: '
@@ -205,13 +213,9 @@ def main():
         return compare_end_to_end(args, threads)
     print('| run | side | step ms (median) | s (training) | test acc | peak RSS MiB train / +test |')
     print('|---|---|---|---|---|---|')
-    results = {'project': [], 'torch': []}
-    for i in range(args.runs):
-        for side in (('project', 'torch') if i % 2 == 0 else ('torch', 'project')):
-            r = run(side, args, threads)
-            results[side].append(r)
-            print(f"| {i} | {side} | {r['step_ms']:.1f} | {r['seconds']:.1f} | {r['accuracy']:.4f} | "
-                  f"{r['train_rss']:.0f} / {r['peak_rss']:.0f} |", flush=True)
+    results = alternate(args.runs, lambda side: run(side, args, threads),
+                        lambda i, side, r: f"| {i} | {side} | {r['step_ms']:.1f} | {r['seconds']:.1f} | "
+                                           f"{r['accuracy']:.4f} | {r['train_rss']:.0f} / {r['peak_rss']:.0f} |")
     mine, theirs = ([statistics.median(r[key] for r in results[s]) for s in ('project', 'torch')]
                     for key in ('step_ms', 'seconds'))
     ratios = [p['seconds'] / t['seconds'] for p, t in zip(results['project'], results['torch'])]
