@@ -68,16 +68,21 @@ def buffer(memory, name, shape, dtype):
 
 def kernel_spectrum(W, pad, L, memory):
     """n · ŵ (L₀, L₁//2 + 1, C, F), n = L₀·L₁: the spectrum of W (F, C, kh, kw) placed with its offset
-    (i, j) at (i − p, j − p) mod L. The factor n: numpy's forward FFT along an axis that is not the last
-    runs ~10× faster scaled by 1/n (norm='forward') than unscaled (numpy 2.4, float32), so x̂ and δ̂ are
-    taken with that scale, and n is put back here, on the smaller array."""
+    (i, j) at (i − p, j − p) mod L, as one product with the DFT's rows at the kh·kw offsets (E, kept in
+    memory): 2× faster than an FFT of the mostly-zero L₀ × L₁ grid. The factor n: numpy's forward FFT along
+    an axis that is not the last runs ~10× faster scaled by 1/n (norm='forward') than unscaled (numpy 2.4,
+    float32), so x̂ and δ̂ are taken with that scale, and n is put back here, on the smaller array."""
     F, C, kh, kw = W.shape
-    placed = buffer(memory, 'w placed', (L[0], L[1], C, F), W.dtype)   # zero but at the kernel's offsets
-    rows, cols = [(i - pad) % L[0] for i in range(kh)], [(j - pad) % L[1] for j in range(kw)]
-    placed[np.ix_(rows, cols)] = W.transpose(2, 3, 1, 0)
-    w_hat = buffer(memory, 'ŵ', (L[0], L[1] // 2 + 1, C, F), np.result_type(W, np.complex64))
-    np.fft.rfft2(placed, axes=(0, 1), norm='forward', out=w_hat)
-    w_hat *= (L[0] * L[1]) ** 2
+    K = L[0], L[1] // 2 + 1
+    dtype = np.result_type(W, np.complex64)
+    E = memory.get('E')
+    if E is None or E.shape != (K[0] * K[1], kh * kw) or E.dtype != dtype:
+        k0, k1 = np.arange(K[0])[:, None, None, None], np.arange(K[1])[None, :, None, None]
+        i, j = np.arange(kh)[None, None, :, None] - pad, np.arange(kw)[None, None, None, :] - pad
+        E = L[0] * L[1] * np.exp(-2j * np.pi * (k0 * i / L[0] + k1 * j / L[1]))   # n·e^{−2πi(k·(i−p, j−p)/L)}
+        E = memory['E'] = E.reshape(K[0] * K[1], kh * kw).astype(dtype)
+    w_hat = buffer(memory, 'ŵ', K + (C, F), dtype)
+    np.matmul(E, W.transpose(2, 3, 1, 0).reshape(kh * kw, C * F), out=w_hat.reshape(-1, C * F))
     return w_hat
 
 
