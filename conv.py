@@ -9,11 +9,11 @@ This is cross-correlation, PyTorch's `conv2d` convention: the kernel is not flip
 convolution flips it, (x * k)[y, x] = Σ_i Σ_j x[y − i, x − j] k[i, j]; the two differ only by storing
 the kernel rotated by 180°, and a learned kernel is whichever the data make it, so a trained net
 is the same either way. W is laid out as PyTorch's `weight` (F, C, kh, kw), so weights map one to one.
-`conv2d_reference` is the sum above as plain loops; the tests hold the fast path to it.
+`conv2d_reference` is the sum above as plain loops; the tests hold both paths below to it.
 
-The fast path. The windows of the padded input are one strided view (no copy, no Python loop
-over pixels or samples); copied once into the patch matrix P (N·Ho·Wo, kh·kw·C), row (n, y, x)
-holding the window under output pixel (y, x) of image n, the forward pass is one GEMM,
+The plain path (what the course teaches). The windows of the padded input are one strided view (no copy,
+no Python loop over pixels or samples); copied once into the patch matrix P (N·Ho·Wo, kh·kw·C), row
+(n, y, x) holding the window under output pixel (y, x) of image n, the forward pass is one GEMM,
 u = P W₂ᵀ + b with W₂ = W as (F, kh·kw·C). Backward, with δ as rows (N·Ho·Wo, F):
 grad_W₂ = δᵀ P (the same patch matrix), grad_b = Σ δ, and dE/dP = δ W₂, computed one kernel
 offset (i, j) at a time (δ W[:, :, i, j], one GEMM each) and added into the padded input gradient
@@ -21,12 +21,25 @@ by one strided slice per offset (col2im, no np.add.at). The arrays are kept chan
 (N, C, H, W) views, so none of these steps transposes a large array. self.cols lets P go after
 backward (training keeps its memory for the next batch, see _cols_memory), and in eval mode the forward
 pass runs in chunks of EVAL_CHUNK images, so memory stays bounded.
+
+The FFT path (fastconv.py), behind the same names: the same sums by FFT, with fewer multiply-adds where the
+patch matrix is deep (the 32→64 layer: ~8× fewer); `_fast_path` picks it per input shape for float32
+layers by a measured rule (fastconv.suits), float64 keeps the plain path unless algorithm='fft'. Its output
+has the plain path's channels-last layout, so the ReLU and pooling after it read it the same way.
 """
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from protocol import INIT_SCHEMES, Layer, init_std
 
+try:
+    import fastconv
+except ModuleNotFoundError as error:   # a student's release leaves the FFT path out (teacher/handout.py)
+    if error.name != 'fastconv':
+        raise
+    fastconv = None
+
+ALGORITHMS = ('auto', 'gemm', 'fft')   # ConvLayer(..., algorithm=): 'auto' chooses by shape (see _fast_path)
 EVAL_CHUNK = 256   # images per patch matrix in eval mode: P of the 64-channel 5×5 layer on 14×14 is 160 MB
 
 
@@ -71,27 +84,30 @@ class ConvLayer(Layer):
 
     The course's signature: ConvLayer(in_channels, out_channels, kernel_size, pad=0); keyword-only
     stride, init ('msra' by default, 'xavier' or 'gaussian', fan-in C·kh·kw), std (of 'gaussian'),
-    rng (a seed or np.random.Generator for W; b starts at zero), dtype. Parameters W (F, C, kh, kw)
-    and b (F,); only W takes weight decay.
+    rng (a seed or np.random.Generator for W; b starts at zero), dtype, algorithm (one of ALGORITHMS).
+    Parameters W (F, C, kh, kw) and b (F,); only W takes weight decay.
     """
     params, decay, trainable = ('W', 'b'), ('W',), True
 
     def __init__(self, in_channels, out_channels, kernel_size, pad=0, *, stride=1, init='msra', std=None,
-                 rng=None, dtype=np.float32):
+                 rng=None, dtype=np.float32, algorithm='auto'):
         (channels, filters), (kh, kw) = _pair('in/out channels', (in_channels, out_channels)), \
             _pair('kernel_size', kernel_size)
         (stride, _) = _pair('stride', stride)
         if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)) or pad < 0:
             raise ValueError(f'ConvLayer pad = {pad!r}: expected an integer >= 0')
+        if algorithm not in ALGORITHMS:
+            raise ValueError(f'ConvLayer algorithm {algorithm!r}: expected one of {ALGORITHMS}')
         if init not in INIT_SCHEMES:
             raise ValueError(f'ConvLayer init {init!r}: expected one of {INIT_SCHEMES}')
         scale = init_std(init, channels * kh * kw, std)
         rng = np.random.default_rng(rng)
-        self.kernel, self.stride, self.pad, self.init = (kh, kw), stride, int(pad), init
+        self.kernel, self.stride, self.pad, self.init, self.algorithm = (kh, kw), stride, int(pad), init, algorithm
         self.W = (rng.standard_normal((filters, channels, kh, kw)) * scale).astype(dtype)
         self.b = np.zeros(filters, dtype)
         self.grad_W, self.grad_b = np.zeros_like(self.W), np.zeros_like(self.b)
         self.cols, self.input_shape, self._padded, self._cols_kept = None, None, None, None
+        self._spectra, self._fft_memory = None, {}   # the FFT path's x̂ and ŵ for backward, its kept arrays
 
     def output_shape(self, shape):
         """(N, F, Ho, Wo) of an input shape (N, C, H, W)."""
@@ -136,21 +152,38 @@ class ConvLayer(Layer):
 
     def forward(self, Input):
         """u = P W₂ᵀ + b: x = Input (N, C, H, W) -> u (N, F, Ho, Wo), a new array (a view of
-        channels-last memory). Keeps P for backward in training mode; in eval mode runs in chunks."""
+        channels-last memory). Keeps P (or the FFT path's spectra) for backward in training mode;
+        in eval mode runs in chunks."""
         self._check(Input)
-        if not self.training:
-            self.cols = None
-            out = np.empty(self.output_shape(Input.shape), np.result_type(Input, self.W)).transpose(0, 2, 3, 1)
-            for start in range(0, len(Input), EVAL_CHUNK):
-                out[start:start + EVAL_CHUNK] = self.correlate(Input[start:start + EVAL_CHUNK]).transpose(0, 2, 3, 1)
-            self.cols = None
-            return out.transpose(0, 3, 1, 2)
-        u = self.correlate(Input)
+        run = self._fft_forward if self._fast_path(Input.shape) else self.correlate
+        if self.training:
+            return run(Input)
+        self.cols = None
+        out = np.empty(self.output_shape(Input.shape), np.result_type(Input, self.W)).transpose(0, 2, 3, 1)
+        for start in range(0, len(Input), EVAL_CHUNK):
+            out[start:start + EVAL_CHUNK] = run(Input[start:start + EVAL_CHUNK]).transpose(0, 2, 3, 1)
+        self.cols = self._spectra = None
+        return out.transpose(0, 3, 1, 2)
+
+    def _fast_path(self, shape):
+        """Whether an input of this shape takes the FFT path: algorithm 'fft', or 'auto' in a float32 layer
+        where it is the faster (fastconv.suits, measured). float64 (the gradient checks) keeps the plain path."""
+        ### BEGIN SOLUTION case 3
+        if self.algorithm == 'fft':
+            return fastconv is not None and fastconv.supports(self.W.shape, self.pad, self.stride, where=repr(self))
+        return (self.algorithm == 'auto' and fastconv is not None and self.W.dtype == np.float32
+                and fastconv.suits(shape, self.W.shape, self.pad, self.stride))
+        ### END SOLUTION
+
+    def _fft_forward(self, Input):
+        """u (N, F, Ho, Wo) of one batch by the FFT path; its spectra kept for backward instead of P."""
+        self.input_shape, self.cols = Input.shape, None
+        u, self._spectra = fastconv.forward(Input, self.W, self.b, self.pad, self._fft_memory)
         return u
 
     def correlate(self, Input):
         """u (N, F, Ho, Wo) of one batch; P kept in self.cols."""
-        self.input_shape = Input.shape
+        self.input_shape, self._spectra = Input.shape, None
         self.cols = self.patches(Input)
         N, F, Ho, Wo = self.output_shape(Input.shape)
         ### BEGIN SOLUTION case 3
@@ -165,6 +198,10 @@ class ConvLayer(Layer):
             grad_b[f] = Σ_{n,y,x} δ[n, f, y, x]                                         (F,)
         i.e. grad_W₂ = δᵀ P with δ as rows (N·Ho·Wo, F). Frees P; without dE/dx, which the
         bottom layer of a network does not need."""
+        if self._spectra is not None:   # forward took the FFT path
+            self.grad_W, self.grad_b, _ = fastconv.gradients(delta, self._spectra)
+            self._spectra = None
+            return
         if self.cols is None:
             raise RuntimeError('ConvLayer.backward without a training-mode forward before it (or called twice)')
         F, C, kh, kw = self.W.shape
@@ -184,6 +221,10 @@ class ConvLayer(Layer):
         (N·Ho·Wo, C), and added into the padded gradient at the pixels that offset's columns came from;
         then the padding is cut off (it is not part of x). Offset by offset, each block stays in cache:
         measured 14 against 34 ms for the 64-filter layer at batch 64 (2 threads, quiet machine)."""
+        if self._spectra is not None:   # forward took the FFT path: δ̂ serves dE/dx and grad_W alike
+            dx, self.grad_W, self.grad_b = fastconv.backward(delta, self._spectra)
+            self._spectra = None
+            return dx
         self.gradients(delta)
         N, C, H, Wd = self.input_shape
         F, _, kh, kw = self.W.shape

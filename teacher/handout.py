@@ -32,7 +32,8 @@ from teacher.markers import MARKER, Cases, LeakError, MarkerError  # noqa: F401 
 
 CASES = (1, 2, 3)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # the course's checkout
-NOT_COPIED = ('handout', 'grade')   # top-level files so named (the old commands' shims) stay with the teacher
+NOT_COPIED = ('handout', 'grade', 'fastconv')   # top-level files so named stay with the teacher: the old commands'
+# shims, and fastconv.py (ConvLayer's FFT path: a whole convolution with its gradients, case 3's TODOs by another road)
 WING = 'teacher'   # this package: never in a release
 FILES = ('requirements.txt', 'pytest.ini')        # copied as they are
 FOLDERS = ('data', 'report')   # copied whole: the MNIST files, the report's package
@@ -43,7 +44,8 @@ TESTS = {   # the release's tests: the helpers, the tests that teach, and the te
            'test_visualize.py')
     + TEACHING[case] for case in CASES}
 FALLBACK = {   # regions whose release body is working code rather than a raise (an optional fast path)
-    ('optimizer.py', 'SGD._update_fast'): 'self._update_plain(param, grad, state, decay)'}
+    ('optimizer.py', 'SGD._update_fast'): 'self._update_plain(param, grad, state, decay)',
+    ('conv.py', 'ConvLayer._fast_path'): 'return False'}
 TODOS = {   # (file, function): the TODO comment that replaces the region
     ('criterion.py', 'softmax_parts'): """\
 Softmax of the logits u (N, K), without overflow: subtract the largest logit of each row,
@@ -100,6 +102,10 @@ Convolution, input gradient for δ = delta (N, F, Ho, Wo): dE/dP = δ W₂ (N·H
     padded input, channels-last (N, H + 2p, W + 2p, C), and add the (N, Ho, Wo, C) block of each
     offset (i, j) at rows i, i + s, ... and columns j, j + s, ... (a strided slice per offset, no
     np.add.at). Return it without the padding, as (N, C, H, W).""",
+    ('conv.py', 'ConvLayer._fast_path'): """\
+(optional, nothing to write) The teacher's version returns True here for the deep float32 layers, which
+    then take an FFT path (fastconv.py, not in this release); False keeps every input on your correlate,
+    gradients and backward above, the convolution this case is about.""",
     ('pooling.py', 'MaxPoolingLayer.backward'): """\
 Max pooling, backward: for each window offset o (self.offsets(grad) gives (o, the strided slice
     of grad (N, C, Ho, Wo) at that offset)), add δ = delta where self.winner == o, the offset of

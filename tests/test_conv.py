@@ -35,9 +35,10 @@ def check_gradients(layer, x, rng, names=()):
         compare('grad_' + name, analytic, numerical_gradient(objective, getattr(layer, name)), len(x), tol=TOL)
 
 
-def conv_layer(case, rng):
+def conv_layer(case, rng, algorithm='auto'):
     shape, filters, kernel, pad, stride = CONV_CASES[case]
-    layer = ConvLayer(shape[1], filters, kernel, pad, stride=stride, init='xavier', rng=1, dtype=np.float64)
+    layer = ConvLayer(shape[1], filters, kernel, pad, stride=stride, init='xavier', rng=1, dtype=np.float64,
+                      algorithm=algorithm)
     layer.b = rng.standard_normal(filters)
     return layer, rng.standard_normal(shape)
 
@@ -56,6 +57,60 @@ def test_convolution_gradients_match_the_numerical_ones(case, rng):
     check_gradients(layer, x, rng, ('W', 'b'))
 
 
+FFT_CASES = [case for case, (_, _, kernel, pad, stride) in CONV_CASES.items() if stride == 1 and pad < kernel]
+
+
+@pytest.mark.parametrize('case', FFT_CASES)
+def test_the_fft_path_is_the_reference_with_the_numerical_gradients(case, rng):
+    """fastconv.py in float64 (forced: 'auto' keeps float64 on the plain path): u against the reference
+    loops, dE/dx, grad_W and grad_b against central differences."""
+    layer, x = conv_layer(case, rng, algorithm='fft')
+    compare('u', layer.forward(x), conv2d_reference(x, layer.W, layer.b, 1, layer.pad), len(x), tol=1e-12)
+    assert layer.cols is None and layer._spectra is not None
+    check_gradients(layer, x, rng, ('W', 'b'))
+
+
+@pytest.mark.parametrize('channels, filters, size', [(1, 32, 28), (32, 64, 14)], ids=['conv1', 'conv2'])
+def test_the_fft_path_in_float32_is_the_reference_to_rounding_at_the_course_shapes(channels, filters, size, rng):
+    """The CNN case's two layers (5×5, pad 2), float32: u within 1e-5 of the output's scale of the float64
+    reference loops; dE/dx, grad_W, grad_b within 1e-5 of the float64 plain path's."""
+    x = rng.standard_normal((16, channels, size, size)).astype(np.float32)
+    delta = rng.standard_normal((16, filters, size, size)).astype(np.float32)
+    fast, plain = (ConvLayer(channels, filters, 5, 2, rng=3, dtype=dtype, algorithm=algorithm)
+                   for dtype, algorithm in ((np.float32, 'fft'), (np.float64, 'gemm')))
+    fast.b[:] = plain.b[:] = rng.standard_normal(filters)
+    u, dx = fast.forward(x), fast.backward(delta)
+    scale = lambda want: np.abs(want).max()
+    want = conv2d_reference(x.astype(np.float64), plain.W, plain.b, 1, 2)
+    assert u.dtype == dx.dtype == fast.grad_W.dtype == np.float32
+    assert np.abs(u - want).max() <= 1e-5 * scale(want)
+    plain.forward(x.astype(np.float64))
+    for name, got, want in (('dE/dx', dx, plain.backward(delta.astype(np.float64))),
+                            ('grad_W', fast.grad_W, plain.grad_W), ('grad_b', fast.grad_b, plain.grad_b)):
+        assert np.abs(got - want).max() <= 1e-5 * scale(want), name
+
+
+def test_auto_takes_the_fft_path_for_the_deep_float32_layer_only(rng):
+    """build_convnet's second layer (depth 32·5·5) by FFT, its first (depth 25) and float64 by the patch GEMM;
+    a network's training step gives the plain path's gradients either way."""
+    from network import build_convnet
+    nets = {algorithm: build_convnet(seed=4) for algorithm in ('auto', 'gemm')}
+    for layer in (layer for layer in nets['gemm'].layers if isinstance(layer, ConvLayer)):
+        layer.algorithm = 'gemm'
+    x = rng.random((8, 784), dtype=np.float32)
+    for net in nets.values():
+        net.forward(x)
+    first, second = (layer for layer in nets['auto'].layers if isinstance(layer, ConvLayer))
+    assert first.cols is not None and first._spectra is None and second._spectra is not None
+    for net in nets.values():
+        net.backward(np.ones((8, 10), np.float32) / 8, input_grad=False)
+    for fast, plain in zip(*(net.trainable_layers() for net in nets.values())):
+        assert np.abs(fast.grad_W - plain.grad_W).max() <= 1e-5 * np.abs(plain.grad_W).max(), fast
+    deep = ConvLayer(32, 64, 5, 2, dtype=np.float64)
+    deep.forward(np.zeros((1, 32, 14, 14)))
+    assert deep._spectra is None and deep.cols is not None
+
+
 def test_convolution_is_pytorchs_cross_correlation_not_flipped():
     """A 3×3 kernel with a single 1 at its top-left corner (i, j) = (0, 0) copies xp[y, x] to u[y, x]:
     with padding 1 the output is the input shifted one pixel down and right; a flipped kernel shifts it up."""
@@ -67,14 +122,15 @@ def test_convolution_is_pytorchs_cross_correlation_not_flipped():
     assert np.array_equal(u[1:, 1:], x[0, 0, :-1, :-1]) and not u[0].any() and not u[:, 0].any()
 
 
-def test_eval_mode_runs_in_chunks_with_the_training_result(rng, monkeypatch):
+@pytest.mark.parametrize('case, algorithm', [('pad1-stride2', 'auto'), ('pad1-stride1', 'fft')])
+def test_eval_mode_runs_in_chunks_with_the_training_result(case, algorithm, rng, monkeypatch):
     import conv
-    layer, x = conv_layer('pad1-stride2', rng)
+    layer, x = conv_layer(case, rng, algorithm)
     want = layer.forward(x)
     monkeypatch.setattr(conv, 'EVAL_CHUNK', 1)
     layer.training = False
     compare('u in eval mode', layer.forward(x), want, len(x), tol=1e-14)
-    assert layer.cols is None   # nothing kept for a backward that eval mode never runs
+    assert layer.cols is None and layer._spectra is None   # nothing kept for a backward that eval mode never runs
 
 
 def test_the_patch_matrix_is_freed_after_backward(rng):
@@ -85,13 +141,14 @@ def test_the_patch_matrix_is_freed_after_backward(rng):
         layer.backward(np.ones(layer.output_shape(x.shape)))
 
 
-def test_batches_of_changing_size_reuse_the_patch_memory_without_mixing_them(rng):
+@pytest.mark.parametrize('case, algorithm', [('pad1-stride2', 'auto'), ('pad1-stride1', 'fft')])
+def test_batches_of_changing_size_reuse_the_patch_memory_without_mixing_them(case, algorithm, rng):
     """Training keeps P's memory across batches: each batch's gradients are still those of a fresh layer."""
-    layer, _ = conv_layer('pad1-stride2', rng)
+    layer, _ = conv_layer(case, rng, algorithm)
     for n in (3, 1, 2):   # a smaller batch after a larger one, then a larger one again
-        x = rng.standard_normal((n,) + CONV_CASES['pad1-stride2'][0][1:])
+        x = rng.standard_normal((n,) + CONV_CASES[case][0][1:])
         delta = rng.standard_normal(layer.output_shape(x.shape))
-        fresh, _ = conv_layer('pad1-stride2', rng)
+        fresh, _ = conv_layer(case, rng, algorithm)
         fresh.forward(x)
         layer.forward(x)
         compare('dE/dx', layer.backward(delta), fresh.backward(delta), n, tol=1e-14)
@@ -203,3 +260,7 @@ def test_bad_arguments_and_inputs_are_named():
         ConvLayer(1, 8, 5).forward(np.zeros((2, 1, 3, 3)))
     with pytest.raises(ValueError, match='pad = 2'):
         MaxPoolingLayer(2, 2)
+    with pytest.raises(ValueError, match="algorithm 'winograd': expected one of"):
+        ConvLayer(1, 8, 3, algorithm='winograd')
+    with pytest.raises(ValueError, match=r"ConvLayer\(1, 8, 3, 1, stride=2\): algorithm='fft' needs stride 1"):
+        ConvLayer(1, 8, 3, 1, stride=2, algorithm='fft').forward(np.zeros((1, 1, 6, 6)))

@@ -256,3 +256,31 @@ def test_a_student_who_writes_only_the_plain_sgd_passes_the_fast_tests_too(tmp_p
     (out / 'optimizer.py').write_text(text.replace(raise_line, '\n'.join(source[begin + 1:end])), encoding='utf-8')
     results = run_pytest(out, tmp_path / 'plain.xml', '-k', 'sgd')
     assert len(results) == 6 and all(outcome == 'passed' for outcome, _ in results.values()), results
+
+
+def test_in_the_case3_release_the_students_convolution_runs_never_the_fft_path(tmp_path):
+    """fastconv.py stays with the teacher and ConvLayer._fast_path says False: a float32 layer of the deep
+    shape the teacher's code sends down the FFT path runs the student's correlate (here the solution's lines
+    put back) and gives the reference's u; with the TODO empty it fails by name."""
+    out = tmp_path / 'release'
+    handout.make_release(out, 3)
+    assert not (out / 'fastconv.py').exists() and 'return False' in (out / 'conv.py').read_text(encoding='utf-8')
+    script = ('import numpy as np, conv\n'
+              'layer = conv.ConvLayer(32, 64, 5, 2, rng=0)\n'
+              'x = np.random.default_rng(0).standard_normal((2, 32, 14, 14)).astype(np.float32)\n'
+              'u = layer.forward(x)\n'
+              'want = conv.conv2d_reference(x.astype(np.float64), layer.W.astype(np.float64), layer.b, 1, 2)\n'
+              'error = np.abs(u - want).max() / np.abs(want).max()\n'
+              'print(layer.cols is not None, layer._spectra is None, float(error))\n')
+    run = lambda: subprocess.run([sys.executable, '-c', script], cwd=out, capture_output=True, text=True)
+    empty = run()
+    assert 'conv.py: TODO ConvLayer.correlate — not implemented yet' in empty.stderr, empty.stderr
+    with open(os.path.join(ROOT, 'conv.py'), encoding='utf-8') as file:
+        source = file.read().split('\n')
+    begin, end, _, _ = next(r for r in handout.regions(os.path.join(ROOT, 'conv.py')) if r[3] == 'ConvLayer.correlate')
+    text = (out / 'conv.py').read_text(encoding='utf-8')
+    raise_line = "        raise NotImplementedError('conv.py: TODO ConvLayer.correlate — not implemented yet')"
+    (out / 'conv.py').write_text(text.replace(raise_line, '\n'.join(source[begin + 1:end])), encoding='utf-8')
+    solved = run()
+    used_patches, no_spectra, error = solved.stdout.split()
+    assert used_patches == no_spectra == 'True' and float(error) < 1e-5, solved
