@@ -107,6 +107,8 @@ def _conv_todos(todo, rng):
                 layer.cols, layer.input_shape = cols, shape
                 getattr(layer, method)(delta)
         return run
+    if todo == 'ConvLayer._fast_path':   # the choice it makes: each layer's training forward, by the path it picks
+        return _each([lambda layer=layer, given=given: layer.forward(given) for layer, given, _ in convs])
     if todo == 'MaxPoolingLayer.backward':
         pool.forward(given)
         return lambda: pool.backward(delta)
