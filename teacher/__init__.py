@@ -13,10 +13,11 @@ How data flows through it:
             folder (the release, the teacher's own case files, tests_hidden/) where a trusted pytest
             runs with plugin.py, and the worker's folder (the release's modules with the submitted
             files) where worker.py answers, inside the sandbox (sandbox.py), the probes remote.py sends
-            → outcomes per test → points (points.POINTS), a few hand-ins at a time (classrun.py), each
-            result stored as it is decided in DIR/gradebook.db (gradebook.py: --resume, --only) with
-            its findings against the assignment's rules (findings.py) → grades.csv, rules.csv and one
-            feedback file per submission (feedback.py, outputs.py), written from the gradebook.
+            → outcomes per test (records.py reads back what the plugin recorded) → points
+            (points.POINTS), a few hand-ins at a time (classrun.py), each result stored as it is
+            decided in DIR/gradebook.db (gradebook.py: --resume, --only) with its findings against
+            the assignment's rules (findings.py) → grades.csv, rules.csv and one feedback file per
+            submission (feedback.py, outputs.py), written from the gradebook.
             After the tests the worker times each TODO (timing.py compares the times with the
             reference's: vectorized/slow findings); with --rerun-notebooks the hand-in's notebook
             runs again in a second sandboxed process (rerun.py, notebook_worker.py) and the test

@@ -9,12 +9,12 @@ modules with the submitted case files and tests/probes.py, which the sandboxed w
 tests reach it through probes.run, answered by the worker (remote.py). Should the grading process
 die or hang all the same, the test (or test file) it was running is noted as the cause and pytest runs
 again without it and without the tests already recorded, until the session finishes or the budget is
-spent. Afterwards the grading folder is compared with the template (a changed file there would be a
-fault of the grader's, which no submission can reach: it is flagged `tampered` and scores nothing).
+spent (records.py checks and reads back what each attempt recorded). Afterwards the grading folder is
+compared with the template (a changed file there would be a fault of the grader's, which no submission
+can reach: it is flagged `tampered` and scores nothing).
 """
 import dataclasses
 import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from teacher import plugin, sandbox
 from teacher.handout import case_files, case_regions, make_release
+from teacher.records import take, verified
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # the teacher's checkout
 HIDDEN = 'teacher/tests_hidden'   # the hidden tests, at the same place in the checkout and the grading folder
@@ -185,12 +186,12 @@ def _attempt(sandbox, home, test_files, limits, seconds, skip, ignore, run, work
         ending = _wait(child, json.dumps(settings) + '\n', seconds, limits)
     try:
         os.lseek(results, 0, os.SEEK_SET)
-        records = _verified(os.read(results, 4_000_000), key, run)
+        records = verified(os.read(results, 4_000_000), key, run)
     finally:
         os.close(results)
     where = os.path.realpath(sandbox) + os.sep   # messages name the student's files as they know them
     records = [[field.replace(where, '').replace('/sub/', '') for field in record] for record in records]
-    return _take(records, ending, skip, ignore, run)
+    return take(records, ending, skip, ignore, run)
 
 
 def _rlimits(limits, seconds):
@@ -237,74 +238,6 @@ def _signal_text(number, limits):
              24: 'was killed for using more CPU time than the limit allows',
              11: 'crashed (segmentation fault)', 6: 'aborted (signal 6)'}
     return names.get(number, f'was killed by signal {number}')
-
-
-def _verified(data, key, run):
-    """The records whose signature checks and whose sequence numbers run 0, 1, 2, ... in order."""
-    records = []
-    for line in data.decode('utf-8', 'replace').split('\n')[:-1]:   # a last line cut short by a kill is dropped
-        text, _, signature = line.rpartition('\t')
-        good = hmac.new(bytes.fromhex(key), text.encode(), 'sha256').hexdigest()
-        if not hmac.compare_digest(signature, good):
-            run.suspect = True
-            continue
-        record = json.loads(text)
-        if record[0] != len(records):
-            run.suspect = True
-            break
-        records.append(record[1:])
-    return records
-
-
-def _take(records, ending, skip, ignore, run):
-    """Fold one attempt's records into `run`; True when the session finished."""
-    current = None
-    for kind, name, outcome, message in records:
-        if kind in ('collect', 'start'):
-            current = (kind, name)
-        elif kind == 'collected':
-            current = None
-            if outcome == 'failed':
-                run.broken_files[name] = message
-        elif kind == 'item' and name not in run.collected:
-            run.collected.append(name)
-        elif kind == 'result':
-            current = None
-            run.outcomes.setdefault(name, (outcome, message))
-            skip.add(name)
-        elif kind == 'timing':
-            run.timings[name] = _timing(outcome, message)
-        elif kind == 'digest':
-            run.digests.append((name, outcome, message))
-        elif kind == 'note':
-            if message not in run.notes:
-                run.notes.append(message)
-        elif kind == 'finished':
-            if current is None:
-                return True
-            ending = 'stopped the test session (sys.exit()? see the output below)'
-            break
-    if current is None:
-        run.events.append(f'pytest {ending} outside any test')
-        return True
-    kind, name = current
-    if kind == 'collect':
-        ignore.add(name)
-        run.broken_files[name] = f'importing this test file {ending}'
-    else:
-        skip.add(name)
-        run.outcomes.setdefault(name, ('failed', f'this test {ending}'))
-    run.events.append(f'{name}: {"importing it" if kind == "collect" else "the test"} {ending}')
-    return False
-
-
-def _timing(outcome, message):
-    """[seconds, lower bound] of a 'timing' record ('timed' or 'over' with the seconds), else None."""
-    try:
-        seconds = float(message)
-    except ValueError:
-        return None
-    return [seconds, outcome == 'over'] if outcome in ('timed', 'over') and seconds >= 0 else None
 
 
 def _tail(path, size=2000):

@@ -1,5 +1,6 @@
 """A class at a time, nothing lost: the gradebook in --out, --resume after a kill -9, --only for an appeal,
-and the rules' findings in grades.csv, rules.csv and the feedback (each made inside tmp_path).
+and the rules' findings in grades.csv, rules.csv and the feedback (each made inside tmp_path; the outputs on
+their own, from planted findings: test_outputs.py).
 
 The grading runs here test the run's flow, not the sandbox (test_grade_sandbox.py does), so they grade with
 --no-sandbox: a case-1 hand-in then takes about a second, and twelve of them well under a minute.
@@ -17,11 +18,10 @@ import pytest
 from teacher import grade
 from teacher.findings import RULES, Finding
 from teacher.gradebook import Gradebook, GradebookError
-from teacher.outputs import parse_rule_points, summary, write_outputs
 from test_grade import changed, folder, own_files
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
-POINTS = {'t::a': 2, 't::b': 3}   # a small table for the outputs' tests
+POINTS = {'t::a': 2, 't::b': 3}   # a small table for the outputs' tests (test_outputs.py)
 PLANTED = {   # name -> findings, as the rules' checks return them
     'torch': [Finding('framework', 'import', 'criterion.py', 3, 'imports torch'),
               Finding('framework', 'import', 'runner.ipynb', 12, 'from tensorflow import keras')],
@@ -41,62 +41,6 @@ def row(name, points=(2, 3)):
 def read_csv(path):
     with open(path, newline='', encoding='utf-8') as handle:
         return list(csv.DictReader(handle))
-
-
-# ---------------------------------------------------------------- outputs from planted findings
-
-def test_grades_csv_has_a_column_per_rule_and_rules_csv_a_row_per_finding(tmp_path):
-    results = [(row(name), PLANTED[name], [0.9212, 0.9034] if name == 'clean' else []) for name in PLANTED]
-    write_outputs(str(tmp_path), POINTS, results)
-    table = {line['name']: line for line in read_csv(tmp_path / 'grades.csv')}
-    assert list(next(iter(table.values()))) == ['name', 'score', 'max', *POINTS, *RULES, 'test accuracy',
-                                                'rule points', 'flags', 'notes']
-    assert table['torch']['framework'] == 'import' and table['torch']['notebook'] == ''
-    assert table['loops']['vectorized'] == 'loop' and table['loops']['notebook'] == 'not-executed'
-    assert all(table['clean'][rule] == '' for rule in RULES) and table['clean']['test accuracy'] == '0.9212 0.9034'
-    assert all(line['score'] == '5' and line['rule points'] == '0' for line in table.values())   # rules cost nothing
-    found = read_csv(tmp_path / 'rules.csv')
-    assert [(f['submission'], f['rule'], f['finding'], f['file'], f['line']) for f in found] == [
-        ('torch', 'framework', 'import', 'criterion.py', '3'), ('torch', 'framework', 'import', 'runner.ipynb', '12'),
-        ('loops', 'vectorized', 'loop', 'criterion.py', '41'),
-        ('loops', 'notebook', 'not-executed', 'runner.ipynb', '0')]
-    assert found[0]['detail'] == 'imports torch'
-
-
-def test_the_feedback_says_what_was_found_where_and_the_rule_in_the_readmes_language(tmp_path):
-    results = [(row(name), PLANTED[name], []) for name in PLANTED]
-    write_outputs(str(tmp_path / 'en'), POINTS, results)
-    write_outputs(str(tmp_path / 'zh'), POINTS, results, lang='zh')
-    english = (tmp_path / 'en' / 'torch.txt').read_text()
-    assert english.startswith('Submission torch: 5 of 5 points\n\nThe assignment\'s rules:\n')
-    assert ('  - framework: criterion.py line 3: imports torch [import] — breaks the rule "use no deep-learning '
-            'framework (TensorFlow, Keras, PyTorch, JAX, ...)"') in english
-    assert english.endswith('[2/2] t::a\n')   # the tests' feedback follows
-    assert 'none broken' in (tmp_path / 'en' / 'clean.txt').read_text()
-    chinese = (tmp_path / 'zh' / 'loops.txt').read_text()
-    assert chinese.startswith('提交 loops：得分 5 / 5\n\n作业规则：\n')
-    assert 'criterion.py 第 41 行' in chinese and '违反规则 "注意效率：不要用 for 循环逐个处理批中的样本"' in chinese
-    assert '全部遵守' in (tmp_path / 'zh' / 'clean.txt').read_text()
-
-
-def test_rule_points_cost_once_per_rule_broken_and_never_below_zero(tmp_path):
-    points = parse_rule_points('framework=-5, vectorized=-2')
-    assert points == {'framework': -5.0, 'vectorized': -2.0}
-    results = [(row('torch', (2, 3)), PLANTED['torch'], []), (row('loops', (0, 1)), PLANTED['loops'], []),
-               (row('clean'), [], [])]
-    rows = write_outputs(str(tmp_path), POINTS, results, points)
-    assert [(r['score'], r['rule points'], r['max']) for r in rows] == [(0.0, -5.0, 5), (0.0, -2.0, 5), (5, 0, 5)]
-    assert (tmp_path / 'torch.txt').read_text().startswith('Submission torch: 0 of 5 points (tests 5, rules -5)')
-    assert '(-5 points)' in (tmp_path / 'torch.txt').read_text()
-    assert summary(rows) == ['Rules: hand-ins breaking each, of 3:', '  notebook       1  (not-executed 1)',
-                             '  report         0', '  framework      1  (import 1)', '  vectorized     1  (loop 1)',
-                             '  data           0']
-
-
-@pytest.mark.parametrize('text', ['framework', 'framework=5', 'frame=-1', 'data=x', 'report=nan'])
-def test_bad_rule_points_are_refused_by_name(text):
-    with pytest.raises(ValueError, match=f"--rule-points '{text}': expected RULE=POINTS, RULE one of notebook"):
-        parse_rule_points(text)
 
 
 # ---------------------------------------------------------------- the gradebook

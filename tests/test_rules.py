@@ -1,78 +1,19 @@
 """The assignment's rules on planted hand-ins: a complete one gives no finding, and each planted break gives
-its finding and no other (every hand-in built inside tmp_path from the teacher's own files)."""
+its finding and no other (every hand-in built inside tmp_path from the teacher's own files; tests/rules_handins.py
+plants them). The PDF report's rule: tests/test_rules_report.py."""
 import ast
 import json
 import os
 import shutil
 
-import matplotlib
-import numpy as np
-import pypdf
 import pytest
-from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.figure import Figure
 
+from rules_handins import complete, findings_of, report_pdf  # noqa: F401  (fixtures: complete asks for report_pdf)
 from teacher.findings import Finding
 from teacher.handout import ROOT, case_files
-from teacher.intake import Intake, read_submission
-from teacher.rules import case_notebook, check_handin, notebook_accuracies, read_notebook
-from teacher.rules import pdf_text, report, vectorized
+from teacher.intake import read_submission
+from teacher.rules import case_notebook, check_handin, notebook_accuracies, read_notebook, vectorized
 from teacher.rules.framework import check_framework
-from teacher.rules.pdf_text import PdfText
-
-
-REPORT_PARTS = {   # part of the assignment's report -> its text in a planted PDF (teacher/rules/report.py checks them)
-    'accuracy': 'Softmax regression reached a test accuracy of 0.9217 after 10 epochs (training accuracy 0.9249).',
-    'momentum': 'Momentum: with γ = 0.9 training converged in 3 epochs against 9 without momentum (γ = 0), '
-                'at the same time per epoch.',
-    'learning_rate': 'Learning rate: α = 0.1 trained fastest; α = 1 diverged and α = 0.001 learned slowly.',
-    'batch_size': 'Batch size: batches of 16 reached the best accuracy, batches of 4096 the fastest epochs.',
-}
-
-
-@pytest.fixture
-def report_pdf():
-    """A function writing a student's PDF report at `path` with matplotlib's PdfPages: a page of text
-    (the REPORT_PARTS named in `parts`, then `code` lines set as code) and a page with a figure (the
-    loss curve, drawn as an image) unless figure=False."""
-    def make(path, parts=tuple(REPORT_PARTS), code=(), figure=True):
-        lines = ['MNIST with softmax regression: my report'] + [REPORT_PARTS[p] for p in parts] + list(code)
-        with matplotlib.rc_context({'pdf.fonttype': 42}), PdfPages(path) as pdf:
-            for start in range(0, len(lines), 40):
-                page = Figure(figsize=(8.27, 11.69))
-                for i, line in enumerate(lines[start:start + 40]):
-                    page.text(0.05, 0.95 - 0.022 * i, line, fontsize=7, family='monospace' if line in code else None)
-                pdf.savefig(page)
-            if figure:
-                page = Figure(figsize=(8.27, 5))
-                axes = page.add_subplot()
-                axes.plot(np.arange(1, 11), 2.0 / np.arange(1, 11), rasterized=True, label='training loss')
-                axes.set_xlabel('epoch')
-                axes.legend()
-                page.text(0.1, 0.01, 'Figure 1. The training loss per epoch.')
-                pdf.savefig(page)
-        return path
-    return make
-
-
-@pytest.fixture
-def complete(tmp_path, report_pdf):
-    """A function giving a complete hand-in of a case in tmp_path/<name>: the teacher's case files, the
-    committed notebook (run in order, its results in it) and a PDF report with every part."""
-    def make(name='alice', case=1):
-        folder = tmp_path / name
-        folder.mkdir()
-        for file in case_files(case):
-            shutil.copyfile(os.path.join(ROOT, file), folder / file)
-        shutil.copyfile(os.path.join(ROOT, case_notebook(case)), folder / case_notebook(case))
-        report_pdf(folder / 'report.pdf')
-        return folder
-    return make
-
-
-def findings_of(folder, case=1):
-    intake = read_submission(str(folder), case_files(case), notebook=case_notebook(case))
-    return check_handin(intake, case)
 
 
 def edit_notebook(path, change):
@@ -299,90 +240,7 @@ def test_which_loops_are_over_the_batch_or_the_features(loop, reported):
     assert bool(vectorized._loops(tree.body[0])) == reported
 
 
-# ---------------------------------------------------------------- report
-
-def test_a_hand_in_without_a_pdf_is_reported(complete):
-    folder = complete()
-    (folder / 'report.pdf').unlink()
-    assert findings_of(folder) == [Finding('report', 'missing', '', 0, 'no PDF in the hand-in: the assignment asks '
-                                           'for a PDF report of the experiments')]
-
-
-def test_an_encrypted_pdf_is_unreadable_and_one_locked_only_for_changes_is_read(complete):
-    folder = complete()
-    writer = pypdf.PdfWriter(clone_from=str(folder / 'report.pdf'))
-    writer.encrypt(user_password='secret', owner_password='teacher', algorithm='AES-256')
-    writer.write(str(folder / 'report.pdf'))
-    assert findings_of(folder) == [Finding('report', 'unreadable', 'report.pdf', 0, 'report.pdf: encrypted: it needs '
-                                           'a password to open: it could not be checked')]
-    writer = pypdf.PdfWriter()
-    writer.append(pypdf.PdfReader(str(folder / 'report.pdf'), password='secret'))
-    writer.encrypt(user_password='', owner_password='teacher', algorithm='AES-256')
-    writer.write(str(folder / 'report.pdf'))
-    assert findings_of(folder) == []
-
-
-def test_a_damaged_pdf_is_unreadable(complete):
-    folder = complete()
-    data = (folder / 'report.pdf').read_bytes()
-    (folder / 'report.pdf').write_bytes(data[:len(data) // 3])
-    found = findings_of(folder)
-    assert [(f.rule, f.finding, f.file) for f in found] == [('report', 'unreadable', 'report.pdf')]
-    assert found[0].detail.startswith('report.pdf: damaged: ')
-
-
-def test_a_pdf_of_pasted_code_is_reported(complete, report_pdf):
-    folder = complete()
-    code = [line for line in (folder / 'criterion.py').read_text().split('\n')[:150] if line.strip()]
-    report_pdf(folder / 'report.pdf', code=code)
-    found = findings_of(folder)
-    assert [(f.rule, f.finding, f.file) for f in found] == [('report', 'code-pasted', 'report.pdf')]
-    assert 'read as code, more than the 30% allowed' in found[0].detail
-
-
-def test_a_short_code_excerpt_is_fine(complete, report_pdf):
-    folder = complete()
-    report_pdf(folder / 'report.pdf', code=['def backward(self):', '    return (self.y - self.t) / len(self.y)'])
-    assert findings_of(folder) == []
-
-
-def test_a_pdf_without_the_momentum_part_is_reported(complete, report_pdf):
-    folder = complete()
-    report_pdf(folder / 'report.pdf', parts=('accuracy', 'learning_rate', 'batch_size'))
-    assert findings_of(folder) == [Finding('report', 'part-missing', 'report.pdf', 0, 'the momentum comparison: not '
-                                           'found in report.pdf (looked for "momentum" or "动量")')]
-
-
-def test_a_pdf_the_reader_cannot_finish_in_time_is_unreadable(complete, monkeypatch):
-    monkeypatch.setattr(pdf_text, 'TIMEOUT', 0.01)
-    assert findings_of(complete()) == [Finding('report', 'unreadable', 'report.pdf', 0, 'report.pdf: reading it took '
-                                               'longer than 0.01 s: it could not be checked')]
-
-
-def test_a_pdf_without_a_figure_is_reported(complete, report_pdf):
-    folder = complete()
-    report_pdf(folder / 'report.pdf', figure=False)
-    assert [(f.finding, f.detail.split(':')[0]) for f in findings_of(folder)] == [
-        ('part-missing', 'at least one figure (the loss and accuracy curves)')]
-
-
-@pytest.mark.parametrize('text', [
-    '测试集上的准确率为 92.17%。使用动量（γ = 0.9）比不使用动量收敛更快。学习率 α = 0.1 最好；批大小为 16 时准确率最高。',
-    'Test accuracy: 0.9217. Momentum 0.9 against none; the learning rate and the batch size swept.',
-])
-def test_the_parts_are_found_in_chinese_or_english(text):
-    pdf = PdfText(1, text, 1, '')
-    assert report._parts_missing({'report.pdf': pdf}) == []
-    assert len(report._parts_missing({'report.pdf': PdfText(1, 'Softmax regression on MNIST.', 1, '')})) == 4
-
-
-def test_the_pdf_python_m_report_writes_passes_every_report_check(quick):
-    with open(quick[2] / 'report.pdf', 'rb') as handle:
-        intake = Intake('report', str(quick[2]), pdfs={'report.pdf': handle.read()})
-    assert report.check_report(intake) == []
-
-
-# ---------------------------------------------------------------- the contract and the release
+# ---------------------------------------------------------------- the contract
 
 def test_a_finding_says_where_in_a_file_or_a_notebook_cell():
     assert Finding('framework', 'import', 'criterion.py', 3).where() == 'criterion.py line 3'
@@ -393,22 +251,6 @@ def test_a_finding_says_where_in_a_file_or_a_notebook_cell():
 def test_check_handin_refuses_an_intake_read_without_the_case_s_notebook(complete):
     with pytest.raises(ValueError, match="notebook='runner.ipynb'"):
         check_handin(read_submission(str(complete()), case_files(1)), 1)
-
-
-def test_the_pdf_reader_is_the_teacher_s_dependency_not_the_student_s(tmp_path):
-    from teacher.handout import make_release
-    make_release(str(tmp_path / 'release'), 1)
-    with open(os.path.join(ROOT, 'teacher', 'requirements.txt')) as handle:
-        assert 'pypdf' in handle.read()
-    assert 'pypdf' not in (tmp_path / 'release' / 'requirements.txt').read_text()
-    assert not (tmp_path / 'release' / 'teacher').exists()
-
-
-def test_without_pypdf_the_check_stops_and_says_how_to_install_it(complete, monkeypatch):
-    find_spec = pdf_text.importlib.util.find_spec
-    monkeypatch.setattr(pdf_text.importlib.util, 'find_spec', lambda name: None if name == 'pypdf' else find_spec(name))
-    with pytest.raises(pdf_text.MissingReader, match='pip install -r teacher/requirements.txt'):
-        findings_of(complete())
 
 
 def test_a_notebook_nested_past_the_parser_s_depth_is_unreadable_and_the_rest_is_taken(complete):
