@@ -127,7 +127,7 @@ def gradients(delta, saved):
     """(grad_W (F, C, kh, kw), grad_b (F,), δ̂/n) for δ (N, F, Ho, Wo) and forward's `saved`:
     ĝ = Σ_n conj(δ̂) x̂, computed as conj(Σ_n δ̂ conj(x̂)) (one conjugate of the smaller spectrum)."""
     x_hat, w_hat, (_, _, H, Wd), p, memory = saved
-    F, kh, kw = delta.shape[1], H + 2 * p - delta.shape[2] + 1, Wd + 2 * p - delta.shape[3] + 1
+    kh, kw = H + 2 * p - delta.shape[2] + 1, Wd + 2 * p - delta.shape[3] + 1
     L = grid(H + p), grid(Wd + p)
     d_hat = spectrum(delta, L, memory, 'δ̂')
     x_conj = np.conjugate(x_hat, out=buffer(memory, 'conj x̂', x_hat.shape, x_hat.dtype))

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from teacher.entries import (  # noqa: F401  (the limits, also read from here)
     DATA_FILE_BYTES, DOCUMENTS, MAX_DOCUMENT_BYTES, MAX_ENTRIES, MAX_FILE_BYTES, MAX_OUTPUT_BYTES, MAX_PDFS,
-    MAX_SOURCES_BYTES, MNIST_FILE, SKIPPED, SKIPPED_SUFFIX, VENV_MARK, folder_items, take, zip_items)
+    MAX_SOURCES_BYTES, MNIST_FILE, SKIPPED, folder_items, take, zip_items)
 
 SHOWN_IGNORED = 20           # ignored entries named in the feedback; the rest are counted
 
