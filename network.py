@@ -15,6 +15,7 @@ import zipfile
 
 import numpy as np
 
+import parallel
 import threads
 from files import write_atomic
 from layers import (BatchNormLayer, ConvLayer, DropoutLayer, FCLayer, MaxPoolingLayer, ReLULayer, ReshapeLayer,
@@ -25,6 +26,7 @@ class Network:
     """net.add(FCLayer(784, 128)); net.add(ReLULayer()); ... ; logit = net.forward(x)."""
 
     training = True
+    _parts = None   # parallel.Parts of the last forward, when it was cut
     fast = True   # False: the layers run in their own order (see run_order)
     fit_threads = False  # True: BLAS fitted to the free cores per pass (threads.py): faster on busy cores,
                          # but the sums then differ in the last bits with the load, so off by default
@@ -46,8 +48,16 @@ class Network:
         return self.layerList
 
     def forward(self, x):
-        """x (N, d_in) through every layer (in `run_order`); returns the last layer's output (N, d_out)."""
-        self._ran = self.run_order()
+        """x (N, d_in) through every layer (in `run_order`); returns the last layer's output (N, d_out).
+        With `fast`, a ConvNet's batch is cut into parts that run at once, one per core (parallel.py)."""
+        self._ran, count = self.run_order(), 1
+        if self.fast and hasattr(x, 'shape') and len(x.shape):
+            count = parallel.part_count(self._ran, len(x))
+        if count > 1:
+            if self._parts is None or not self._parts.fits(self._ran, count):
+                self._parts = parallel.Parts(self._ran, count)
+            return self._parts.forward(x)
+        self._parts = None
         with threads.blas_fitted(self.fit_threads):
             for layer in self._ran:
                 x = layer.forward(x)
@@ -68,24 +78,19 @@ class Network:
 
     def backward(self, delta, input_grad=True):
         """δ = dE/d(output) back through every layer, the reverse of the order the last forward ran them
-        (`run_order`); returns dE/dx.
+        (`run_order`); returns dE/dx. After a forward cut into parts, δ is cut alike (parallel.Parts).
 
         input_grad=False (what training uses) skips dE/dx, as PyTorch does for inputs that need no
         gradient: the layers below the first one with parameters (a ReshapeLayer) are not run back, and
         that one, if it has a `gradients` method, only stores its parameters' gradients; returns None.
         """
-        ran, bottom = getattr(self, '_ran', None), 0
+        ran = getattr(self, '_ran', None)
         if ran is None or len(ran) != len(self.layerList) or set(map(id, ran)) != set(map(id, self.layerList)):
-            ran = self.run_order()   # no forward yet, or layers changed since: layerList's order
-        if not input_grad:
-            bottom = next((i for i, layer in enumerate(ran) if params_of(layer)), len(ran))
-        skip = not input_grad and bottom < len(ran) and hasattr(ran[bottom], 'gradients')
+            ran, self._parts = self.run_order(), None   # no forward yet, or layers changed since: layerList's order
+        if self._parts is not None:
+            return self._parts.backward(delta, lambda layers, part: _back_through(layers, part, input_grad))
         with threads.blas_fitted(self.fit_threads):
-            for layer in reversed(ran[bottom + skip:]):
-                delta = layer.backward(delta)
-            if skip:
-                return ran[bottom].gradients(delta)
-        return None if not input_grad else delta
+            return _back_through(ran, delta, input_grad)
 
     def predict(self, x):
         """Class scores of x in eval mode (dropout off, BN on its running statistics); the mode
@@ -151,6 +156,19 @@ class Network:
 
     def _saved_layers(self):
         return [layer for layer in self.layerList if arrays_of(layer)]
+
+
+def _back_through(layers, delta, input_grad):
+    """δ back through `layers` (in reverse) as Network.backward describes; dE/dx, or None without input_grad."""
+    bottom = 0
+    if not input_grad:
+        bottom = next((i for i, layer in enumerate(layers) if params_of(layer)), len(layers))
+    skip = not input_grad and bottom < len(layers) and hasattr(layers[bottom], 'gradients')
+    for layer in reversed(layers[bottom + skip:]):
+        delta = layer.backward(delta)
+    if skip:
+        return layers[bottom].gradients(delta)
+    return None if not input_grad else delta
 
 
 def _count(layer):

@@ -1,21 +1,22 @@
-"""The cores this process may use now, and numpy's BLAS threads fitted to them while other processes hold some.
+"""The cores this process may use now, numpy's BLAS threads, and a small pool that runs the parts of a batch at once.
 
 Two BLAS threads that must meet after every matrix product wait for each other when another program holds a
 core: a training run was 4-6x slower (docs/results.md, "BLAS threads on busy cores"). On Linux this room counts
 the CPU time the other processes used over the last second (/proc/stat less this process's own,
-/proc/self/stat) and `blas_fitted()`, which Network's forward and backward run in, lowers the threads of
-numpy's OpenBLAS to the cores they left free for the calls inside it, and puts the number back after (ctypes,
-on the library numpy loaded; any other BLAS, and other systems, are left alone).
+/proc/self/stat). `blas_fitted()` lowers the threads of numpy's OpenBLAS to the cores they left free for the
+calls inside it, and puts the number back after (ctypes, on the library numpy loaded; any other BLAS, and
+other systems, are left alone).
 
-A pool of threads for the element-wise passes (numpy releases the GIL in ufuncs and copies), sized like
-BLAS's (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, ..., else the cores), was measured and is not kept: after a
-GEMM OpenBLAS's idle threads keep spinning on the other cores for a while, and a part of a pass handed to a
-second thread waited for them: every pass of a training step was slower split than inline
-(bench/threads_passes.py; docs/results.md, "Both cores for the element-wise passes, and a busy neighbour").
-Without a GEMM before, or after a one-thread GEMM, the largest passes (1.2-10 M values) took 0.66-0.82x inline
-(load 2-3), but with one BLAS thread the GEMMs, most of a step, take twice as long. Importing this module
-starts nothing and changes nothing; the library looks OpenBLAS up on the first forward pass.
+`run_parts` is the other way to use two cores, the one a ConvNet gains from (parallel.py): the parts of a batch
+each on a thread of their own, every numpy call inside on one BLAS thread (`one_blas_thread`). numpy releases
+the GIL in its ufuncs, copies, FFTs and products, so the parts run at once, and each part's numbers are the
+same whichever thread computes it and however many run at once: the threads are fitted to the free cores
+without changing a bit. A pool of threads for single element-wise passes (half of a ReLU here, half there)
+was measured and not kept: after a GEMM OpenBLAS's idle threads keep spinning on the other cores for a
+while, and a half handed to a second thread waited for them (bench/threads_passes.py). Importing this
+module starts nothing and changes nothing; the pool starts on the first `run_parts` that needs it.
 """
+import concurrent.futures
 import contextlib
 import ctypes
 import os
@@ -25,6 +26,8 @@ SAMPLE_SECONDS = 1.0     # how often the CPU time of other processes is read aga
 
 _load = {'at': None, 'system': None, 'own': None, 'free': None}
 _blas = {}   # 'control': (set, get) of numpy's OpenBLAS threads, or None; looked up on first use
+_pool = {}   # 'executor': the threads run_parts hands parts to, started on first use
+THREAD_SETTINGS = ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')   # the first one set sizes BLAS
 
 
 def _free_cores():
@@ -93,3 +96,70 @@ def _openblas():
             _blas['control'] = (set_, get)
             break
     return _blas['control']
+
+
+def blas_threads():
+    """The number of threads numpy's BLAS runs now: OpenBLAS's own count, else the first of THREAD_SETTINGS
+    set to a positive integer, else the cores (os.cpu_count())."""
+    control = _openblas()
+    if control:
+        return max(1, control[1]())
+    for name in THREAD_SETTINGS:
+        value = os.environ.get(name, '').strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Within it numpy's OpenBLAS computes each product on the calling thread alone (put back on leaving)."""
+    control = _openblas()
+    before = control[1]() if control else 1
+    if before != 1:
+        control[0](1)
+    try:
+        yield
+    finally:
+        if before != 1:
+            control[0](before)
+
+
+def run_parts(task, count):
+    """[task(0), ..., task(count − 1)], run at once on up to min(count, free cores) threads: part k on thread
+    k mod threads, thread 0 the caller's. Every part is finished before this returns or raises; an error
+    raises the error of the first part that failed."""
+    workers = max(1, min(count, _free_cores()))
+    if workers == 1:
+        return [task(k) for k in range(count)]
+
+    def share(first):
+        results = {}
+        for k in range(first, count, workers):
+            try:
+                results[k] = (task(k), None)
+            except Exception as error:   # noqa: BLE001 (raised below, after every part has ended)
+                results[k] = (None, error)
+        return results
+    futures, results = [], {}
+    for first in range(1, workers):
+        try:
+            futures.append(_executor().submit(share, first))
+        except RuntimeError:   # no thread to be had (a process limit): the pool is dropped, the caller runs it
+            _pool.pop('executor', None)
+            results.update(share(first))
+    results.update(share(0))
+    for future in futures:
+        results.update(future.result())
+    errors = [results[k][1] for k in range(count) if results[k][1] is not None]
+    if errors:
+        raise errors[0]
+    return [results[k][0] for k in range(count)]
+
+
+def _executor():
+    """The process's pool of cores − 1 threads (at least one), started on first use."""
+    if 'executor' not in _pool:
+        _pool['executor'] = concurrent.futures.ThreadPoolExecutor(max(1, (os.cpu_count() or 1) - 1),
+                                                                 thread_name_prefix='batch-part')
+    return _pool['executor']

@@ -1,0 +1,90 @@
+"""A batch cut into parts that run at once, one per core: how a ConvNet's training step uses both cores.
+
+Every layer of a ConvNet computes each sample from that sample alone, so the batch's N rows can be cut into
+P parts that go through the layers on P threads, each part on a `replica` of the layers: the same object for
+the first part, and for each other part a copy that shares the layer's parameters and settings (its
+attributes) but keeps its own memory (the attributes whose names begin with _, the FFT path's spectra, the
+patch matrix). The losses' δ, averaged over the whole batch already, is cut the same way, every part runs
+back through its replica, and the layer's gradient is the sum of its parts' in part order:
+
+    grad_W = Σ_k xₖᵀ δₖ = xᵀ δ        (k = 1 … P; the sums over the batch, cut in P)
+
+What this buys: the GEMMs, FFTs, copies and element-wise passes of a part run on one core each (numpy
+releases the GIL in all of them, threads.run_parts), where numpy alone runs only the GEMMs on two, the rest
+on one. A training step of build_convnet at batch 64 took 16 against 24-28 ms (2 cores, quiet machine,
+bench/compare_convnet.py); an MLP's step took no less, its GEMMs already use both cores well (784-256-10:
+2.15 against 2.08 ms at batch 512, 0.49 against 0.29 at batch 32), so only networks with a ConvLayer are cut.
+
+Same numbers on any load: P is the number of threads numpy's BLAS is set to run (OPENBLAS_NUM_THREADS and
+friends, else the cores; threads.blas_threads), never the load; each part computes the same bits on any thread,
+so when another program holds a core the parts only run one after the other (threads.run_parts). Another
+thread setting cuts the batch otherwise and changes the last bits, as BLAS's own thread count does.
+After a cut pass a layer's kept arrays (Input, output, winner, cols) hold its first part's.
+"""
+import copy
+
+import numpy as np
+
+import threads
+from layers import ConvLayer, FCLayer, MaxPoolingLayer, ReLULayer, ReshapeLayer, SigmoidLayer, TanhLayer, params_of
+
+PER_SAMPLE = (ConvLayer, FCLayer, MaxPoolingLayer, ReLULayer, ReshapeLayer, SigmoidLayer, TanhLayer)   # exact types
+MIN_PART = 8   # rows: fewer per part and the threads' hand-over costs more than the part
+
+
+def part_count(layers, rows):
+    """P, the number of parts a batch of `rows` through `layers` is cut into: threads.blas_threads() when every
+    layer is one of PER_SAMPLE (exactly: a subclass may keep state across the batch) and one is a ConvLayer,
+    at most rows // MIN_PART; else 1 (not cut)."""
+    if rows < 2 * MIN_PART or not any(type(layer) is ConvLayer for layer in layers):
+        return 1
+    if any(type(layer) not in PER_SAMPLE for layer in layers):
+        return 1
+    return max(1, min(threads.blas_threads(), rows // MIN_PART))
+
+
+class Parts:
+    """The replicas of a list of layers for P parts, the cut of the last forward's batch, and the two passes."""
+
+    def __init__(self, layers, count):
+        self.layers = list(layers)
+        self.replicas = [self.layers] + [[copy.deepcopy(layer) for layer in self.layers] for _ in range(count - 1)]
+        self.bounds = None
+
+    def fits(self, layers, count):
+        """Whether these replicas serve `layers` (the same objects, in order) cut in `count` parts."""
+        return len(self.replicas) == count and len(layers) == len(self.layers) and all(
+            a is b for a, b in zip(layers, self.layers))
+
+    def forward(self, x):
+        """The layers' output for x (N, ...): each part x[bounds[k]:bounds[k+1]] through replica k, joined."""
+        count, rows = len(self.replicas), len(x)
+        self.bounds = [rows * k // count for k in range(count + 1)]
+        for replica in self.replicas[1:]:
+            for layer, twin in zip(self.layers, replica):   # the layer's parameters and settings, now
+                twin.__dict__.update((k, v) for k, v in vars(layer).items() if not k.startswith('_'))
+
+        def run(k):
+            out = x[self.bounds[k]:self.bounds[k + 1]]
+            for layer in self.replicas[k]:
+                out = layer.forward(out)
+            return out
+        with threads.one_blas_thread():
+            return np.concatenate(threads.run_parts(run, len(self.replicas)))
+
+    def backward(self, delta, through):
+        """`through(replica, δₖ)` for every part's δₖ of δ (N, ...) at once; then each layer's gradients are
+        the sums of its replicas'. Returns dE/dx joined (None when `through` gives None)."""
+        if self.bounds is None or len(delta) != self.bounds[-1]:
+            raise ValueError(f'Network.backward: δ holds {len(delta)} rows, the last forward pass '
+                             f'{None if self.bounds is None else self.bounds[-1]}; expected the same batch')
+        with threads.one_blas_thread():
+            outs = threads.run_parts(lambda k: through(self.replicas[k], delta[self.bounds[k]:self.bounds[k + 1]]),
+                                     len(self.replicas))
+        for i, layer in enumerate(self.layers):
+            for name in params_of(layer):
+                total = getattr(layer, 'grad_' + name)
+                for replica in self.replicas[1:]:
+                    total = total + getattr(replica[i], 'grad_' + name)
+                setattr(layer, 'grad_' + name, total)
+        return None if outs[0] is None else np.concatenate(outs)

@@ -1,0 +1,132 @@
+"""parallel.py and threads.run_parts: a ConvNet's batch cut into parts computes what the whole batch does, the
+same bits on one core or two, exact gradients (float64), and only networks whose layers are all per-sample."""
+import threading
+
+import numpy as np
+import pytest
+
+import parallel
+import threads
+from gradcheck import numerical_gradient, relative_error
+from layers import BatchNormLayer, FCLayer, ReLULayer
+from network import Network, build_convnet, build_mlp
+
+
+def small_convnet(dtype='float32', seed=3):
+    return build_convnet(seed=seed, dtype=dtype, channels=(3, 4), kernel_size=3, image_shape=(1, 8, 8))
+
+
+def passes(net, x, delta):
+    """(output, dE/dx, [grad arrays]) of one forward and backward pass of `net`."""
+    out = net.forward(x)
+    dx = net.backward(delta)
+    grads = [getattr(layer, 'grad_' + name).copy() for layer, name in net.parameters()]
+    return out.copy(), dx.copy(), grads
+
+
+@pytest.fixture
+def cut_in(monkeypatch):
+    """cut_in(P, free): BLAS set to P threads (so P parts), `free` cores left by other processes."""
+    def cut(parts, free=2):
+        monkeypatch.setattr(threads, 'blas_threads', lambda: parts)
+        monkeypatch.setattr(threads, '_free_cores', lambda: free)
+    return cut
+
+
+@pytest.mark.parametrize('parts', [2, 3])
+def test_a_convnet_cut_in_parts_computes_what_the_whole_batch_does(parts, cut_in, rng):
+    x = rng.standard_normal((37, 64)).astype(np.float32)
+    delta = rng.standard_normal((37, 10)).astype(np.float32)
+    cut_in(parts)
+    net, whole = small_convnet(), small_convnet()
+    whole.fast = False   # fast off: never cut
+    assert parallel.part_count(net.run_order(), len(x)) == parts
+    got, want = passes(net, x, delta), passes(whole, x, delta)
+    assert isinstance(net._parts, parallel.Parts) and whole._parts is None
+    for a, b in zip([got[0], got[1], *got[2]], [want[0], want[1], *want[2]]):
+        assert a.shape == b.shape and np.abs(a - b).max() <= 1e-5 * np.abs(b).max()
+
+
+def test_the_parts_give_the_same_bits_on_one_core_or_two(cut_in, rng, monkeypatch):
+    """The load decides only whether the parts run at once; the numbers are the same to the bit."""
+    x = rng.standard_normal((32, 64)).astype(np.float32)
+    delta = rng.standard_normal((32, 10)).astype(np.float32)
+    seen = set()
+    task = threads.run_parts
+
+    def spy(work, count):
+        return task(lambda k: (seen.add(threading.current_thread().name), work(k))[1], count)
+    monkeypatch.setattr(threads, 'run_parts', spy)
+    cut_in(2, free=2)
+    two = passes(small_convnet(), x, delta)
+    assert len(seen) == 2
+    cut_in(2, free=1)
+    seen.clear()
+    one = passes(small_convnet(), x, delta)
+    assert seen == {threading.current_thread().name}
+    for a, b in zip([two[0], two[1], *two[2]], [one[0], one[1], *one[2]]):
+        assert np.array_equal(a, b)
+
+
+def test_gradients_of_a_cut_batch_are_exact_float64(cut_in, rng):
+    """E = Σ (output ⊙ R) / N; the summed parts' gradients against central differences."""
+    cut_in(2)
+    net = small_convnet('float64', seed=5)
+    x, weights = rng.standard_normal((16, 64)), rng.standard_normal((16, 10)) / 16
+    net.forward(x)
+    net.backward(weights, input_grad=False)
+    assert net._parts is not None
+    for layer, name in net.parameters():
+        analytic = getattr(layer, 'grad_' + name).copy()
+        numerical = numerical_gradient(lambda: float(np.sum(net.forward(x) * weights)), getattr(layer, name))
+        assert relative_error(analytic, numerical) < 1e-7, (layer, name)
+
+
+def test_only_networks_of_per_sample_layers_with_a_convolution_are_cut(cut_in):
+    cut_in(2)
+
+    class MyReLU(ReLULayer):   # a subclass may keep state across the batch
+        pass
+    conv = small_convnet().run_order()
+    assert parallel.part_count(conv, 64) == 2 and parallel.part_count(conv, 2 * parallel.MIN_PART - 1) == 1
+    assert parallel.part_count(build_mlp([16]).run_order(), 512) == 1          # measured: no gain
+    with_bn = conv[:-1] + [BatchNormLayer(10), FCLayer(10, 10)]
+    assert parallel.part_count(with_bn, 64) == 1
+    assert parallel.part_count([MyReLU() if type(l) is ReLULayer else l for l in conv], 64) == 1
+    cut_in(1)
+    assert parallel.part_count(conv, 64) == 1
+
+
+def test_backward_of_another_batch_than_the_cut_one_is_refused(cut_in, rng):
+    cut_in(2)
+    net = small_convnet()
+    net.forward(rng.standard_normal((32, 64)).astype(np.float32))
+    with pytest.raises(ValueError, match='δ holds 31 rows, the last forward pass 32'):
+        net.backward(np.zeros((31, 10), np.float32))
+
+
+def test_run_parts_finishes_every_part_and_raises_the_first_error(monkeypatch):
+    monkeypatch.setattr(threads, '_free_cores', lambda: 2)
+    done = []
+
+    def task(k):
+        if k in (1, 2):
+            raise KeyError(f'part {k}')
+        done.append(k)
+        return k * 10
+    with pytest.raises(KeyError, match='part 1'):
+        threads.run_parts(task, 4)
+    assert sorted(done) == [0, 3]
+    assert threads.run_parts(lambda k: k * 10, 5) == [0, 10, 20, 30, 40]
+
+
+def test_layers_without_parameters_and_layers_added_later_keep_working(cut_in, rng):
+    """A layer added after a cut forward makes the next forward build its parts anew."""
+    cut_in(2)
+    net = small_convnet()
+    x = rng.standard_normal((32, 64)).astype(np.float32)
+    first = net._parts, net.forward(x).shape
+    net.add(ReLULayer())
+    assert net.forward(x).shape == first[1] and net._parts is not first[0]
+    net2 = Network([FCLayer(64, 10, rng=0)])
+    assert net2.forward(x).shape == (32, 10) and net2._parts is None
