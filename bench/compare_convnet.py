@@ -19,8 +19,10 @@ exit (imports and data loading included), with its peak RSS (os.wait4) and its t
     /work/venv-bench/bin/python bench/compare_convnet.py                       # 3 runs x 1 epoch
     /work/venv-bench/bin/python bench/compare_convnet.py --runs 3 --batches 200  # 200 batches per run
     /work/venv-bench/bin/python bench/compare_convnet.py --end-to-end --epochs 2 --runs 1
+    /work/venv-bench/bin/python bench/compare_convnet.py --runs 3 --batches 200 --busy-neighbour   # one core taken
 """
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -202,13 +204,35 @@ def main():
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--end-to-end', action='store_true', help="time solver.py's whole run against PyTorch's")
+    parser.add_argument('--busy-neighbour', action='store_true',
+                        help='another process keeps one core busy while both sides run (a laptop with a browser open)')
     parser.add_argument('--job', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.job:
         return worker(json.loads(args.job))
+    with busy_core(args.busy_neighbour):
+        compare(args)
+
+
+@contextlib.contextmanager
+def busy_core(active):
+    """Within it (if active) a separate process spins on one core, for both sides alike."""
+    if not active:
+        yield
+        return
+    neighbour = subprocess.Popen([sys.executable, '-c', 'while True: pass'])
+    try:
+        yield
+    finally:
+        neighbour.kill()
+        neighbour.wait()
+
+
+def compare(args):
+    """Both sides, alternating, as the flags ask; the table and the medians printed."""
     threads = numpy_threads()
     print(f'threads {threads}, load {os.getloadavg()[0]:.2f}; batch {args.batch_size}, epochs {args.epochs}, '
-          f'batches/epoch {args.batches or "all"}')
+          f'batches/epoch {args.batches or "all"}' + ('; a busy neighbour on one core' if args.busy_neighbour else ''))
     if args.end_to_end:
         return compare_end_to_end(args, threads)
     print('| run | side | step ms (median) | s (training) | test acc | peak RSS MiB train / +test |')
