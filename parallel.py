@@ -16,9 +16,10 @@ bench/compare_convnet.py); an MLP's step took no less, its GEMMs already use bot
 2.15 against 2.08 ms at batch 512, 0.49 against 0.29 at batch 32), so only networks with a ConvLayer are cut.
 
 Same numbers on any load: P is the number of threads numpy's BLAS is set to run (OPENBLAS_NUM_THREADS and
-friends, else the cores; threads.blas_threads), never the load; each part computes the same bits on any thread,
-so when another program holds a core the parts only run one after the other (threads.run_parts). Another
-thread setting cuts the batch otherwise and changes the last bits, as BLAS's own thread count does.
+friends, else the cores; threads.blas_threads), never the load, and each part computes the same bits on any
+thread. The parts are not fitted to the free cores: they wait for each other only at the end, so with one core
+taken by another program two threads still beat one (threads.run_parts). Another thread setting cuts the batch
+otherwise and changes the last bits, as BLAS's own thread count does.
 After a cut pass a layer's kept arrays (Input, output, winner, cols) hold its first part's.
 """
 import copy
