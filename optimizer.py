@@ -9,7 +9,7 @@ It looks the arrays up afresh on every step, so assigning `layer.W = ...` takes 
 a parameter's state (velocity, moments) starts again at 0 when its shape or dtype changes.
 
 Every rule states its formula twice in code: `_update_plain`, the textbook form, line by line,
-and `_update_fast`, the same arithmetic in place (no allocation per step, in L2-sized pieces, see
+and `_update_fast`, the same arithmetic in place (no allocation per step, in cache-sized pieces, see
 `inplace.blocks`), which `step()` runs unless `fast` is False. tests/test_tricks.py checks they agree.
 """
 import numbers

@@ -97,14 +97,14 @@ def test_a_step_updates_in_place_and_keeps_its_buffers():
 
 @pytest.mark.parametrize('order', ['C', 'F'])
 def test_the_update_piece_by_piece_is_the_update_of_the_whole(order):
-    # 300 x 250 = 75,000 weights: more than two pieces of BLOCK; an F-ordered W is updated whole
-    layer = FCLayer(300, 250, rng=0, dtype=np.float64)
+    # 1100 x 500 = 550,000 weights: more than two pieces of BLOCK; an F-ordered W is updated whole
+    layer = FCLayer(1100, 500, rng=0, dtype=np.float64)
     layer.W = np.asarray(layer.W, order=order)
     sgd = SGD(Network([layer]), 0.1, momentum=0.9, weight_decay=0.01)
     rng = np.random.default_rng(1)
     w, v = layer.W.copy(), np.zeros_like(layer.W)
     for _ in range(3):
-        layer.grad_W, layer.grad_b = rng.standard_normal((300, 250)), rng.standard_normal((1, 250))
+        layer.grad_W, layer.grad_b = rng.standard_normal((1100, 500)), rng.standard_normal((1, 500))
         sgd.step()
         v = 0.9 * v - 0.1 * (layer.grad_W + 0.01 * w)
         w = w + v

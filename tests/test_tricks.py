@@ -145,14 +145,14 @@ def test_every_rule_follows_its_formula_with_decay_on_weights_only(make, kind, f
 
 @pytest.mark.parametrize('make', RULES, ids=RULE_IDS)
 def test_the_fast_path_equals_the_plain_form_on_pieces_and_mixed_dtypes(make, rng):
-    # 300 x 250 = 75,000 weights: more than two pieces of BLOCK; b in float64 beside a float32 W
-    layers = [FCLayer(300, 250, rng=0, dtype=np.float32) for _ in range(2)]
+    # 1100 x 500 = 550,000 weights: more than two pieces of BLOCK; b in float64 beside a float32 W
+    layers = [FCLayer(1100, 500, rng=0, dtype=np.float32) for _ in range(2)]
     for layer in layers:
-        layer.b = np.zeros((1, 250))
+        layer.b = np.zeros((1, 500))
     fast, plain = make(Network([layers[0]])), make(Network([layers[1]]))
     plain.fast = False
     for _ in range(4):
-        grads = rng.standard_normal((300, 250)).astype(np.float32), rng.standard_normal((1, 250))
+        grads = rng.standard_normal((1100, 500)).astype(np.float32), rng.standard_normal((1, 500))
         for layer in layers:
             layer.grad_W, layer.grad_b = grads
         fast.step()
