@@ -169,7 +169,7 @@ def test_the_test_accuracies_printed_in_the_committed_notebooks_are_read():
     def accuracies(name):
         with open(os.path.join(ROOT, name), 'rb') as handle:
             return notebook_accuracies(read_notebook(handle.read()))
-    assert accuracies('runner.ipynb') == [0.9032, 0.9217] and accuracies('convnet.ipynb') == [0.9903]
+    assert accuracies('runner.ipynb') == [0.9032, 0.9217] and accuracies('convnet.ipynb') == [0.9889]
     assert accuracies('mlp.ipynb')[:4] == [0.907, 0.9546, 0.9182, 0.9618] and len(accuracies('mlp.ipynb')) == 13
 
 
