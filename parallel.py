@@ -11,9 +11,10 @@ back through its replica, and the layer's gradient is the sum of its parts' in p
 
 What this buys: the GEMMs, FFTs, copies and element-wise passes of a part run on one core each (numpy
 releases the GIL in all of them, threads.run_parts), where numpy alone runs only the GEMMs on two, the rest
-on one. A training step of build_convnet at batch 64 took 16 against 24-28 ms (2 cores, quiet machine,
-bench/compare_convnet.py); an MLP's step took no less, its GEMMs already use both cores well (784-256-10:
-2.15 against 2.08 ms at batch 512, 0.49 against 0.29 at batch 32), so only networks with a ConvLayer are cut.
+on one. `python bench/parts_rule.py` (2 cores, quiet, load 0.85): a training step of build_convnet at batch 64
+took 17.0 ms cut against 28.8 not cut; an MLP 784-256-10's took longer cut, 0.56 against 0.43 ms at batch 32,
+1.04 against 0.73 at 100, 3.96 against 2.33 at 512 (its GEMMs already use both cores well), so only networks
+with a ConvLayer are cut.
 
 Same numbers on any load: P is the number of threads numpy's BLAS is set to run (OPENBLAS_NUM_THREADS and
 friends, else the cores; threads.blas_threads), never the load, and each part computes the same bits on any
