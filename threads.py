@@ -149,7 +149,10 @@ def run_parts(task, count):
         except RuntimeError:   # no thread to be had (a process limit): the pool is dropped, the caller runs it
             _pool.pop('executor', None)
             results.update(share(first))
-    results.update(share(0))
+    try:
+        results.update(share(0))
+    finally:   # a Ctrl-C too waits for the other threads' parts: none may run on into the next call's
+        concurrent.futures.wait(futures)
     for future in futures:
         results.update(future.result())
     errors = [results[k][1] for k in range(count) if results[k][1] is not None]

@@ -2,6 +2,7 @@
 same bits on one core or two, exact gradients (float64), and only networks whose layers are all per-sample."""
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -127,3 +128,18 @@ def test_layers_without_parameters_and_layers_added_later_keep_working(cut_in, r
     assert net.forward(x).shape == first[1] and net._parts is not first[0]
     net2 = Network([FCLayer(64, 10, rng=0)])
     assert net2.forward(x).shape == (32, 10) and net2._parts is None
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason='the parts run on one thread with one core')
+def test_an_interrupt_in_the_callers_part_waits_for_the_other_parts():
+    """A Ctrl-C in the caller's part leaves no part running into the next call (which would share its replica)."""
+    finished = []
+
+    def task(k):
+        if k == 0:
+            raise KeyboardInterrupt
+        time.sleep(0.2)
+        finished.append(k)
+    with pytest.raises(KeyboardInterrupt):
+        threads.run_parts(task, 2)
+    assert finished == [1]
