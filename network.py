@@ -26,10 +26,11 @@ class Network:
     """net.add(FCLayer(784, 128)); net.add(ReLULayer()); ... ; logit = net.forward(x)."""
 
     training = True
-    _parts = None   # parallel.Parts of the last forward, when it was cut
+    _parts, _cut = None, False   # parallel.Parts of the last cut forward; whether the last forward was cut
     fast = True   # False: the layers run in their own order (see run_order)
     fit_threads = False  # True: BLAS fitted to the free cores per pass (threads.py): faster on busy cores,
-                         # but the sums then differ in the last bits with the load, so off by default
+                         # but the sums then differ in the last bits with the load, so off by default;
+                         # a batch cut into parts (parallel.py) runs BLAS on one thread per part instead
 
     def __init__(self, layers=()):
         self.layerList = []
@@ -53,11 +54,14 @@ class Network:
         self._ran, count = self.run_order(), 1
         if self.fast and hasattr(x, 'shape') and len(x.shape):
             count = parallel.part_count(self._ran, len(x))
-        if count > 1:
+        self._cut = count > 1
+        if self._cut:
             if self._parts is None or not self._parts.fits(self._ran, count):
                 self._parts = parallel.Parts(self._ran, count)
-            return self._parts.forward(x)
-        self._parts = None
+            try:
+                return self._parts.forward(x)
+            except ValueError:   # bad input: the whole batch's pass below says so with the shapes the user gave
+                self._cut = False
         with threads.blas_fitted(self.fit_threads):
             for layer in self._ran:
                 x = layer.forward(x)
@@ -86,8 +90,8 @@ class Network:
         """
         ran = getattr(self, '_ran', None)
         if ran is None or len(ran) != len(self.layerList) or set(map(id, ran)) != set(map(id, self.layerList)):
-            ran, self._parts = self.run_order(), None   # no forward yet, or layers changed since: layerList's order
-        if self._parts is not None:
+            ran, self._cut = self.run_order(), False   # no forward yet, or layers changed since: layerList's order
+        if self._cut:
             return self._parts.backward(delta, lambda layers, part: _back_through(layers, part, input_grad))
         with threads.blas_fitted(self.fit_threads):
             return _back_through(ran, delta, input_grad)

@@ -2,9 +2,9 @@
 
 Every layer of a ConvNet computes each sample from that sample alone, so the batch's N rows can be cut into
 P parts that go through the layers on P threads, each part on a `replica` of the layers: the same object for
-the first part, and for each other part a copy that shares the layer's parameters and settings (its
-attributes) but keeps its own memory (the attributes whose names begin with _, the FFT path's spectra, the
-patch matrix). The losses' δ, averaged over the whole batch already, is cut the same way, every part runs
+the first part, and for each other part a copy that shares the layer's parameters and settings, taken anew
+before each pass (`Parts.sync`), but keeps its own memory: its gradients, what forward keeps for backward
+(the FFT path's spectra, the patch matrix) and its scratch arrays. The losses' δ, averaged over the whole batch already, is cut the same way, every part runs
 back through its replica, and the layer's gradient is the sum of its parts' in part order:
 
     grad_W = Σ_k xₖᵀ δₖ = xᵀ δ        (k = 1 … P; the sums over the batch, cut in P)
@@ -36,13 +36,14 @@ MIN_PART = 8   # rows: fewer per part and the threads' hand-over costs more than
 
 def part_count(layers, rows):
     """P, the number of parts a batch of `rows` through `layers` is cut into: threads.blas_threads() when every
-    layer is one of PER_SAMPLE (exactly: a subclass may keep state across the batch) and one is a ConvLayer,
-    at most rows // MIN_PART; else 1 (not cut)."""
+    layer is one of PER_SAMPLE (exactly: a subclass may keep state across the batch), one is a ConvLayer and
+    numpy's OpenBLAS can be set to one thread, at most rows // MIN_PART; else 1 (not cut)."""
     if rows < 2 * MIN_PART or not any(type(layer) is ConvLayer for layer in layers):
         return 1
-    if any(type(layer) not in PER_SAMPLE for layer in layers):
-        return 1
-    return max(1, min(threads.blas_threads(), rows // MIN_PART))
+    blas = threads.blas_threads()
+    if blas is None or any(type(layer) not in PER_SAMPLE for layer in layers):
+        return 1   # a BLAS whose threads cannot be set to one would run its own threads in every part
+    return max(1, min(blas, rows // MIN_PART))
 
 
 class Parts:
@@ -58,13 +59,22 @@ class Parts:
         return len(self.replicas) == count and len(layers) == len(self.layers) and all(
             a is b for a, b in zip(layers, self.layers))
 
+    def sync(self, settings=True):
+        """Each replica takes its layer's parameter arrays (params_of) as they are now, and with `settings` every
+        public attribute that is not an array (pad, stride, training, ...; before forward, which sets the
+        replica's own input_shape and the like). Its other arrays stay its own: the gradients a layer may write in
+        place (grad_W[...] = ...), and what forward keeps for backward."""
+        for replica in self.replicas[1:]:
+            for layer, twin in zip(self.layers, replica):
+                params = set(params_of(layer))
+                twin.__dict__.update((k, v) for k, v in vars(layer).items() if k in params or settings and not (
+                    k.startswith('_') or isinstance(v, np.ndarray)))
+
     def forward(self, x):
         """The layers' output for x (N, ...): each part x[bounds[k]:bounds[k+1]] through replica k, joined."""
         count, rows = len(self.replicas), len(x)
         self.bounds = [rows * k // count for k in range(count + 1)]
-        for replica in self.replicas[1:]:
-            for layer, twin in zip(self.layers, replica):   # the layer's parameters and settings, now
-                twin.__dict__.update((k, v) for k, v in vars(layer).items() if not k.startswith('_'))
+        self.sync()
 
         def run(k):
             out = x[self.bounds[k]:self.bounds[k + 1]]
@@ -80,6 +90,7 @@ class Parts:
         if self.bounds is None or len(delta) != self.bounds[-1]:
             raise ValueError(f'Network.backward: δ holds {len(delta)} rows, the last forward pass '
                              f'{None if self.bounds is None else self.bounds[-1]}; expected the same batch')
+        self.sync(settings=False)
         with threads.one_blas_thread():
             outs = threads.run_parts(lambda k: through(self.replicas[k], delta[self.bounds[k]:self.bounds[k + 1]]),
                                      len(self.replicas))

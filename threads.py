@@ -9,24 +9,22 @@ other systems, are left alone).
 
 `run_parts` is the other way to use two cores, the one a ConvNet gains from (parallel.py): the parts of a batch
 each on a thread of their own, every numpy call inside on one BLAS thread (`one_blas_thread`). numpy releases
-the GIL in its ufuncs, copies, FFTs and products, so the parts run at once, and each part's numbers are the
-same whichever thread computes it and however many run at once. A pool of threads for single element-wise passes (half of a ReLU here, half there)
-was measured and not kept: after a GEMM OpenBLAS's idle threads keep spinning on the other cores for a
-while, and a half handed to a second thread waited for them (bench/threads_passes.py). Importing this
-module starts nothing and changes nothing; the pool starts on the first `run_parts` that needs it.
+the GIL in its ufuncs, copies, FFTs and products, so the parts run at once, and each part's numbers are the same
+whichever thread computes it and however many run at once. A pool of threads for single element-wise passes
+(half of a ReLU here, half there) was measured and not kept: after a GEMM OpenBLAS's idle threads keep spinning
+on the other cores for a while, and a half handed to a second thread waited for them (bench/threads_passes.py).
+Importing this module starts nothing and changes nothing.
 """
-import concurrent.futures
 import contextlib
 import ctypes
 import os
+import threading
 import time
 
 SAMPLE_SECONDS = 1.0     # how often the CPU time of other processes is read again
 
 _load = {'at': None, 'system': None, 'own': None, 'free': None}
 _blas = {}   # 'control': (set, get) of numpy's OpenBLAS threads, or None; looked up on first use
-_pool = {}   # 'executor': the threads run_parts hands parts to, started on first use
-THREAD_SETTINGS = ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')   # the first one set sizes BLAS
 
 
 def _free_cores():
@@ -63,13 +61,28 @@ def blas_fitted(active=True):
     if not active:
         yield
         return
+    with _blas_threads_at(lambda before: min(before, _free_cores())):
+        yield
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Within it numpy's OpenBLAS computes each product on the calling thread alone (put back on leaving)."""
+    with _blas_threads_at(lambda before: 1):
+        yield
+
+
+@contextlib.contextmanager
+def _blas_threads_at(wanted):
+    """Within it OpenBLAS runs max(1, wanted(threads before)) threads, and the number before after it; without
+    OpenBLAS, nothing."""
     control = _openblas()
     before = control[1]() if control else 1
-    wanted = max(1, min(before, _free_cores()))
-    if wanted == before:
+    number = max(1, wanted(before))
+    if not control or number == before:
         yield
         return
-    control[0](wanted)
+    control[0](number)
     try:
         yield
     finally:
@@ -98,72 +111,52 @@ def _openblas():
 
 
 def blas_threads():
-    """The number of threads numpy's BLAS runs now: OpenBLAS's own count, else the first of THREAD_SETTINGS
-    set to a positive integer, else the cores (os.cpu_count())."""
+    """The number of threads numpy's OpenBLAS runs now (its own count: OPENBLAS_NUM_THREADS and friends, else the
+    cores), or None when there is no OpenBLAS to read and set (another BLAS, another system)."""
     control = _openblas()
-    if control:
-        return max(1, control[1]())
-    for name in THREAD_SETTINGS:
-        value = os.environ.get(name, '').strip()
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return os.cpu_count() or 1
-
-
-@contextlib.contextmanager
-def one_blas_thread():
-    """Within it numpy's OpenBLAS computes each product on the calling thread alone (put back on leaving)."""
-    control = _openblas()
-    before = control[1]() if control else 1
-    if before != 1:
-        control[0](1)
-    try:
-        yield
-    finally:
-        if before != 1:
-            control[0](before)
+    return max(1, control[1]()) if control else None
 
 
 def run_parts(task, count):
     """[task(0), ..., task(count − 1)], run at once on up to min(count, cores) threads: part k on thread
-    k mod threads, thread 0 the caller's. Every part is finished before this returns or raises; an error
-    raises the error of the first part that failed. Not fitted to the free cores: the threads wait for
-    each other only at the end, never spinning, so with one core taken by another program two threads still
-    finished sooner than one (a ConvNet's step: 51-56 against 71 ms; parallel.py)."""
-    workers = max(1, min(count, os.cpu_count() or 1))
-    if workers == 1:
-        return [task(k) for k in range(count)]
+    k mod threads, thread 0 the caller's, the others started for this call (a thread that cannot start leaves its
+    parts to the caller). Every part has ended when this returns or raises, a Ctrl-C included; an error raises
+    the error of the first part that failed. Not fitted to the free cores: the threads meet only at the end,
+    never spinning, so with one core taken by another program two still beat one (docs/results.md)."""
+    workers, results = max(1, min(count, os.cpu_count() or 1)), {}
 
     def share(first):
-        results = {}
         for k in range(first, count, workers):
             try:
                 results[k] = (task(k), None)
             except Exception as error:   # noqa: BLE001 (raised below, after every part has ended)
                 results[k] = (None, error)
-        return results
-    futures, results = [], {}
+    started = []
     for first in range(1, workers):
+        thread = threading.Thread(target=share, args=(first,), name=f'batch-part-{first}', daemon=True)
         try:
-            futures.append(_executor().submit(share, first))
-        except RuntimeError:   # no thread to be had (a process limit): the pool is dropped, the caller runs it
-            _pool.pop('executor', None)
-            results.update(share(first))
+            thread.start()
+            started.append(thread)
+        except RuntimeError:   # no thread to be had (a process limit)
+            share(first)
     try:
-        results.update(share(0))
-    finally:   # a Ctrl-C too waits for the other threads' parts: none may run on into the next call's
-        concurrent.futures.wait(futures)
-    for future in futures:
-        results.update(future.result())
+        share(0)
+    finally:
+        _join(started)
     errors = [results[k][1] for k in range(count) if results[k][1] is not None]
     if errors:
         raise errors[0]
     return [results[k][0] for k in range(count)]
 
 
-def _executor():
-    """The process's pool of cores − 1 threads (at least one), started on first use."""
-    if 'executor' not in _pool:
-        _pool['executor'] = concurrent.futures.ThreadPoolExecutor(max(1, (os.cpu_count() or 1) - 1),
-                                                                 thread_name_prefix='batch-part')
-    return _pool['executor']
+def _join(started):
+    """Wait for every thread in `started`; a Ctrl-C meanwhile is raised once they have all ended."""
+    interrupted = None
+    for thread in started:
+        while thread.is_alive():
+            try:
+                thread.join()
+            except KeyboardInterrupt as interrupt:
+                interrupted = interrupt
+    if interrupted:
+        raise interrupted

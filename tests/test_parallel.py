@@ -143,3 +143,60 @@ def test_an_interrupt_in_the_callers_part_waits_for_the_other_parts():
     with pytest.raises(KeyboardInterrupt):
         threads.run_parts(task, 2)
     assert finished == [1]
+
+
+def test_gradients_written_in_place_and_parameters_assigned_between_the_passes(cut_in, rng, monkeypatch):
+    """A gradients() that writes into self.grad_W (as a student may), and a W assigned after forward: each
+    replica keeps its own gradient arrays and takes the parameters anew before backward, as the uncut net does."""
+    from conv import ConvLayer
+    plain = ConvLayer.gradients
+
+    def in_place(self, delta):
+        before = self.grad_W, self.grad_b
+        plain(self, delta)
+        before[0][...], before[1][...] = self.grad_W, self.grad_b
+        self.grad_W, self.grad_b = before
+    monkeypatch.setattr(ConvLayer, 'gradients', in_place)
+    x = rng.standard_normal((32, 64))
+    delta = rng.standard_normal((32, 10))
+    results = []
+    for parts in (2, 1):
+        cut_in(parts)
+        net = small_convnet('float64', seed=7)
+        net.forward(x)
+        for layer, name in net.parameters():
+            setattr(layer, name, getattr(layer, name) * 2)
+        results.append((net.backward(delta), [getattr(l, 'grad_' + n).copy() for l, n in net.parameters()]))
+    (dx_cut, grads_cut), (dx, grads) = results
+    assert np.allclose(dx_cut, dx, rtol=1e-12, atol=1e-12)
+    for cut, whole in zip(grads_cut, grads):
+        assert np.allclose(cut, whole, rtol=1e-12, atol=1e-12)
+
+
+def test_bad_input_is_reported_with_the_shape_the_user_gave(cut_in):
+    cut_in(2)
+    with pytest.raises(ValueError, match=r'\(64, 785\)'):
+        small_convnet().forward(np.zeros((64, 785), np.float32))
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason='the parts run on one thread with one core')
+def test_a_ctrl_c_while_waiting_for_the_other_parts_is_raised_once_they_have_ended(monkeypatch):
+    finished, join = [], threading.Thread.join
+
+    def interrupted_join(self, *args, **kwargs):
+        monkeypatch.setattr(threading.Thread, 'join', join)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(threading.Thread, 'join', interrupted_join)
+
+    def task(k):
+        if k == 1:
+            time.sleep(0.2)
+            finished.append(k)
+    with pytest.raises(KeyboardInterrupt):
+        threads.run_parts(task, 2)
+    assert finished == [1]
+
+
+def test_no_cut_without_an_openblas_set_to_one_thread(monkeypatch):
+    monkeypatch.setattr(threads, '_openblas', lambda: None)
+    assert threads.blas_threads() is None and parallel.part_count(small_convnet().run_order(), 64) == 1
