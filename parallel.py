@@ -4,8 +4,9 @@ Every layer of a ConvNet computes each sample from that sample alone, so the bat
 P parts that go through the layers on P threads, each part on a `replica` of the layers: the same object for
 the first part, and for each other part a copy that shares the layer's parameters and settings, taken anew
 before each pass (`Parts.sync`), but keeps its own memory: its gradients, what forward keeps for backward
-(the FFT path's spectra, the patch matrix) and its scratch arrays. The losses' δ, averaged over the whole batch already, is cut the same way, every part runs
-back through its replica, and the layer's gradient is the sum of its parts' in part order:
+(the FFT path's spectra, the patch matrix) and its scratch arrays. The losses' δ, averaged over the whole batch
+already, is cut the same way, every part runs back through its replica, and the layer's gradient is the sum of
+its parts' in part order:
 
     grad_W = Σ_k xₖᵀ δₖ = xᵀ δ        (k = 1 … P; the sums over the batch, cut in P)
 
