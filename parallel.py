@@ -12,16 +12,16 @@ its parts' in part order:
 
 What this buys: the GEMMs, FFTs, copies and element-wise passes of a part run on one core each (numpy
 releases the GIL in all of them, threads.run_parts), where numpy alone runs only the GEMMs on two, the rest
-on one. `python bench/parts_rule.py` (2 cores, quiet, load 0.85): a training step of build_convnet at batch 64
-took 17.0 ms cut against 28.8 not cut; an MLP 784-256-10's took longer cut, 0.56 against 0.43 ms at batch 32,
-1.04 against 0.73 at 100, 3.96 against 2.33 at 512 (its GEMMs already use both cores well), so only networks
+on one. `python bench/parts_rule.py` (2 cores, quiet, load 0.26): a training step of build_convnet at batch 64
+took 17.3 ms cut, its parts at once, against 23.7 not cut (and 29.4 with the parts in turn); an MLP 784-256-10's
+took longer cut, 0.77 against 0.28 ms at batch 32, 1.35 against 0.54 at 100, 5.08 against 2.02 at 512: its GEMMs
+already use both cores well, and its many small passes make two threads take turns at the GIL. So only networks
 with a ConvLayer are cut.
 
 Same numbers on any load: P is the number of threads numpy's BLAS is set to run (OPENBLAS_NUM_THREADS and
 friends, else the cores; threads.blas_threads), never the load, and each part computes the same bits on any
-thread. The parts are not fitted to the free cores: they wait for each other only at the end, so with one core
-taken by another program two threads still beat one (threads.run_parts). Another thread setting cuts the batch
-otherwise and changes the last bits, as BLAS's own thread count does.
+thread: the load decides only whether the parts run at once (threads.run_parts), never what they compute.
+Another thread setting cuts the batch otherwise and changes the last bits, as BLAS's own thread count does.
 After a cut pass a layer's kept arrays (Input, output, winner, cols) hold its first part's.
 """
 import copy

@@ -121,8 +121,10 @@ def run_parts(task, count):
     """[task(0), ..., task(count − 1)], run at once on up to min(count, cores) threads: part k on thread
     k mod threads, thread 0 the caller's, the others started for this call (a thread that cannot start leaves its
     parts to the caller). Every part has ended when this returns or raises, a Ctrl-C included; an error raises
-    the error of the first part that failed. Not fitted to the free cores: the threads meet only at the end,
-    never spinning, so with one core taken by another program two still beat one (docs/results.md)."""
+    the error of the first part that failed. Not fitted to the free cores: with one core taken by a spinning
+    process a ConvNet's step took 30.8 ms with its parts at once against 29.1 in turn, about even, where two BLAS
+    threads took 47.9 (bench/parts_rule.py --busy-neighbour); the parts in turn would trade those 6% for a rule
+    that guesses the load."""
     workers, results = max(1, min(count, os.cpu_count() or 1)), {}
 
     def share(first):
