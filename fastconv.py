@@ -21,13 +21,17 @@ one call to the next while its shape stays: fresh ones were mapped afresh by the
 and their ~4,900 page faults took half of the forward pass (9 of 19 ms CPU, 1 thread). The returned u,
 dE/dx and gradients are new arrays.
 
-Which layers take it (`suits`): stride 1, p < kh, kw, and C·kh·kw ≥ MIN_DEPTH, the patch matrix's depth.
-The transforms cost per map, the GEMM per multiply-add; with one input channel (the first layer, depth 25)
-the GEMM wins ~3×, at depth 800 the FFT ~2.5×; bench/conv_rule.py measures the crossing.
+Which layers take it (`suits`): stride 1, p < kh, kw, kernels of at least MIN_KERNEL × MIN_KERNEL and
+C·kh·kw ≥ MIN_DEPTH, the patch matrix's depth. The transforms cost per map, whatever the kernel; the GEMM per
+multiply-add, k² of them per pixel and channel pair. With one input channel (the first layer, depth 25) the GEMM
+wins ~2-3×, at depth 800 with k = 5 the FFT ~2×; with k = 3 the FFT never won clearly once numpy's OpenBLAS ran
+its AVX-512 kernel (0.94-1.65× the GEMM at depths 288-576), though it did on the AVX2 kernel (bench/conv_rule.py;
+docs/results.md has both).
 """
 import numpy as np
 
 MIN_DEPTH = 200   # C·kh·kw from which the FFT path is faster (bench/conv_rule.py, batch 64, both thread counts)
+MIN_KERNEL = 5    # kh, kw from which it is: with 3 × 3 kernels it was about even at best (OpenBLAS's AVX-512 kernel)
 
 
 def supports(w_shape, pad, stride, where='ConvLayer'):
@@ -42,7 +46,7 @@ def supports(w_shape, pad, stride, where='ConvLayer'):
 def suits(x_shape, w_shape, pad, stride):
     """Whether the FFT path computes this layer's cross-correlation faster than the patch GEMM (measured)."""
     F, C, kh, kw = w_shape
-    return stride == 1 and pad < min(kh, kw) and C * kh * kw >= MIN_DEPTH
+    return stride == 1 and pad < min(kh, kw) and min(kh, kw) >= MIN_KERNEL and C * kh * kw >= MIN_DEPTH
 
 
 def grid(length):

@@ -109,6 +109,9 @@ def test_auto_takes_the_fft_path_for_the_deep_float32_layer_only(rng):
     deep = ConvLayer(32, 64, 5, 2, dtype=np.float64)
     deep.forward(np.zeros((1, 32, 14, 14)))
     assert deep._spectra is None and deep.cols is not None
+    three = ConvLayer(64, 64, 3, 1)   # depth 576, but 3×3 kernels: the FFT path did not pay (fastconv.MIN_KERNEL)
+    three.forward(np.zeros((2, 64, 14, 14), np.float32))
+    assert three._spectra is None and three.cols is not None
 
 
 def test_convolution_is_pytorchs_cross_correlation_not_flipped():
