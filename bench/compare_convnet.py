@@ -184,8 +184,10 @@ def compare_end_to_end(args, threads):
 
 
 def numpy_threads():
+    """(threads, kernels) of numpy's BLAS, as threadpoolctl reads them."""
     from threadpoolctl import threadpool_info
-    return max((i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'), default=1)
+    blas = [i for i in threadpool_info() if i['user_api'] == 'blas']
+    return max((i['num_threads'] for i in blas), default=1), '/'.join(str(i.get('architecture')) for i in blas)
 
 
 def run(side, args, threads):
@@ -230,8 +232,8 @@ def busy_core(active):
 
 def compare(args):
     """Both sides, alternating, as the flags ask; the table and the medians printed."""
-    threads = numpy_threads()
-    print(f'threads {threads}, load {os.getloadavg()[0]:.2f}; batch {args.batch_size}, epochs {args.epochs}, '
+    threads, kernel = numpy_threads()
+    print(f'threads {threads} (OpenBLAS kernel {kernel}), load {os.getloadavg()[0]:.2f}; batch {args.batch_size}, epochs {args.epochs}, '
           f'batches/epoch {args.batches or "all"}' + ('; a busy neighbour on one core' if args.busy_neighbour else ''))
     if args.end_to_end:
         return compare_end_to_end(args, threads)
