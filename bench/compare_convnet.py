@@ -233,8 +233,9 @@ def busy_core(active):
 def compare(args):
     """Both sides, alternating, as the flags ask; the table and the medians printed."""
     threads, kernel = numpy_threads()
-    print(f'threads {threads} (OpenBLAS kernel {kernel}), load {os.getloadavg()[0]:.2f}; batch {args.batch_size}, epochs {args.epochs}, '
-          f'batches/epoch {args.batches or "all"}' + ('; a busy neighbour on one core' if args.busy_neighbour else ''))
+    print(f'threads {threads} (OpenBLAS kernel {kernel}), load {os.getloadavg()[0]:.2f}; batch {args.batch_size}, '
+          f'epochs {args.epochs}, batches/epoch {args.batches or "all"}'
+          + ('; a busy neighbour on one core' if args.busy_neighbour else ''))
     if args.end_to_end:
         return compare_end_to_end(args, threads)
     print('| run | side | step ms (median) | s (training) | test acc | peak RSS MiB train / +test |')
