@@ -1,4 +1,4 @@
-"""The cores this process may use now, numpy's BLAS threads, and a small pool that runs the parts of a batch at once.
+"""The cores this process may use now, numpy's BLAS threads, and the threads that run the parts of a batch at once.
 
 Two BLAS threads that must meet after every matrix product wait for each other when another program holds a
 core: a training run was 4-6x slower (docs/results.md, "BLAS threads on busy cores"). On Linux this room counts
