@@ -12,16 +12,13 @@ Every rule states its formula twice in code: `_update_plain`, the textbook form,
 and `_update_fast`, the same arithmetic in place (no allocation per step, in cache-sized pieces, see
 `inplace.blocks`), which `step()` runs unless `fast` is False. tests/test_tricks.py checks they agree.
 """
-import numbers
-
 import numpy as np
 
 from inplace import BLOCK, adaptive_step, blocks, decayed_gradient, flush_subnormals, views_like  # noqa: F401
 from layers import decays, params_of
 from schedule import InverseTimeDecay, MomentumRamp, ReduceOnPlateau  # noqa: F401 (their old home)
+from sgd_forms import SGD_FORMS, is_number, parse_sgd_args
 
-SGD_FORMS = ('SGD(model, learning_rate, momentum=0.0, weight_decay=0.0, nesterov=False) then step(), '
-             'or the course\'s case-2 SGD(learning_rate, weight_decay=0.0) then step(model)')
 FLUSH_EVERY = 64   # steps between flushes of small decaying state (see flush_subnormals)
 SETTINGS = {   # name: (check, what is allowed), for every rule's constructor
     'learning_rate': (lambda v: v > 0, 'a number > 0'), 'weight_decay': (lambda v: v >= 0, 'a number >= 0'),
@@ -49,7 +46,7 @@ class Optimizer:
         self._check_model(model)
         for name, value in dict(settings, learning_rate=learning_rate, weight_decay=weight_decay).items():
             check, allowed = SETTINGS[name]
-            if not _is_number(value) or not check(value):
+            if not is_number(value) or not check(value):
                 raise ValueError(f'{type(self).__name__}: {name} = {value!r}, expected {allowed}{self.forms}')
             setattr(self, name, float(value))
         self.model, self.fast, self.steps = model, True, 0
@@ -146,7 +143,7 @@ class SGD(Optimizer):
     """v ← γ·v − α·∇J;  w ← w + v   (Nesterov: v ← γ·v − α·∇J;  w ← w + γ·v − α·∇J).
 
     With γ = 0 this is exactly w ← w − α·∇J. Each parameter has its own velocity v, starting at 0.
-    Two ways to make one (see `_parse_sgd_args`):
+    Two ways to make one (see `sgd_forms.parse_sgd_args`):
         SGD(model, learning_rate, momentum=0.0, weight_decay=0.0, nesterov=False)   then step()
         SGD(learning_rate, weight_decay=0.0)         the course's case 2: then step(model)
     """
@@ -155,7 +152,7 @@ class SGD(Optimizer):
     forms = '; the accepted forms: ' + SGD_FORMS
 
     def __init__(self, *args, **kwargs):
-        given = _parse_sgd_args(args, kwargs)
+        given = parse_sgd_args(args, kwargs)
         self.nesterov = given.get('nesterov', False)
         if not isinstance(self.nesterov, bool):
             raise ValueError(f'SGD: nesterov = {self.nesterov!r}, expected True or False')
@@ -286,30 +283,3 @@ class Adam(Optimizer):
 
 
 RULES = {'sgd': SGD, 'adagrad': AdaGrad, 'rmsprop': RMSProp, 'adam': Adam}
-
-
-def _is_number(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _parse_sgd_args(args, kwargs):
-    """{argument name: value} of a call in one of the two forms; TypeError for anything else.
-
-    A first argument that is a number can only be the course's learning rate, so SGD(0.001, 0.1)
-    means α = 0.001, λ = 0.1; an object there is the model.
-    """
-    course = (args and _is_number(args[0])) or (not args and 'model' not in kwargs)
-    names = ('learning_rate', 'weight_decay') if course else ('model', 'learning_rate', 'momentum', 'weight_decay',
-                                                               'nesterov')
-    given = dict(zip(names, args))
-    if len(args) > len(names) or set(given) & set(kwargs) or set(kwargs) - set(names):
-        raise TypeError(f'SGD{_call_text(args, kwargs)} matches neither accepted form: {SGD_FORMS}')
-    if not course and given.get('model', kwargs.get('model')) is None:
-        raise TypeError(f'SGD: the model is None; the accepted forms: {SGD_FORMS}')
-    if 'learning_rate' not in given and 'learning_rate' not in kwargs:
-        raise TypeError(f'SGD{_call_text(args, kwargs)}: learning_rate is missing; the accepted forms: {SGD_FORMS}')
-    return {**given, **kwargs}
-
-
-def _call_text(args, kwargs):
-    return '(' + ', '.join([repr(a) for a in args] + [f'{k}={v!r}' for k, v in kwargs.items()]) + ')'
